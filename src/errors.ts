@@ -1,0 +1,60 @@
+/**
+ * One error type for the whole tool. `kind` decides the exit code the CLI uses:
+ * usage errors (bad flags, bad class names) exit 2, runtime failures exit 1.
+ */
+export type ErrorKind = 'usage' | 'runtime';
+
+export class OccludeError extends Error {
+  readonly kind: ErrorKind;
+  readonly file?: string;
+  constructor(message: string, opts: { kind?: ErrorKind; file?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'OccludeError';
+    this.kind = opts.kind ?? 'runtime';
+    this.file = opts.file;
+  }
+  get exitCode(): number {
+    return this.kind === 'usage' ? 2 : 1;
+  }
+}
+
+/** sharp-style message: `Expected positive integer for patch but received 0`. */
+export function invalidParameter(name: string, expected: string, actual: unknown): OccludeError {
+  const shown = typeof actual === 'string' ? JSON.stringify(actual) : String(actual);
+  return new OccludeError(`Expected ${expected} for ${name} but received ${shown}`, { kind: 'usage' });
+}
+
+export function usageError(message: string, file?: string): OccludeError {
+  return new OccludeError(message, { kind: 'usage', file });
+}
+
+export function runtimeError(message: string, file?: string, cause?: unknown): OccludeError {
+  return new OccludeError(message, { kind: 'runtime', file, cause });
+}
+
+/** Validators in the sharp style: each throws invalidParameter on failure and returns the value. */
+export function positiveInteger(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw invalidParameter(name, 'positive integer', value);
+  }
+  return value;
+}
+
+export function numberInRange(name: string, value: unknown, lo: number, hi: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < lo || value > hi) {
+    throw invalidParameter(name, `number between ${lo} and ${hi}`, value);
+  }
+  return value;
+}
+
+export function oneOf<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    throw invalidParameter(name, `one of ${choices.join(', ')}`, value);
+  }
+  return value as T;
+}
+
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,81 @@
+/**
+ * Bilinear resampling with half-pixel centres and no antialiasing: the same
+ * arithmetic as TensorFlow's resizeBilinear(x, size, alignCorners=false,
+ * halfPixelCenters=true) and PyTorch's interpolate(align_corners=False).
+ * Each axis is a table: output index -> two source indices and a weight.
+ */
+export interface AxisTable {
+  lo: Int32Array;
+  hi: Int32Array;
+  frac: Float64Array;
+}
+
+/**
+ * Table for `count` outputs starting at output index `offset`, when an axis of
+ * `inSize` source pixels is resized to `outSize` pixels (the offset is how a
+ * centre crop after the resize is expressed).
+ */
+export function bilinearAxis(inSize: number, outSize: number, offset = 0, count = outSize): AxisTable {
+  const scale = inSize / outSize;
+  const lo = new Int32Array(count);
+  const hi = new Int32Array(count);
+  const frac = new Float64Array(count);
+  for (let k = 0; k < count; k++) {
+    const src = (k + offset + 0.5) * scale - 0.5;
+    const f = Math.floor(src);
+    lo[k] = Math.max(f, 0);
+    hi[k] = Math.min(Math.ceil(src), inSize - 1);
+    frac[k] = src - f;
+  }
+  return { lo, hi, frac };
+}
+
+/**
+ * The output range [from, to) whose samples read any source index in [start, end).
+ * Tables are monotonic, so a scan from both ends suffices. Returns null when none does.
+ */
+export function affectedRange(t: AxisTable, start: number, end: number): [number, number] | null {
+  const n = t.lo.length;
+  let from = 0;
+  while (from < n && t.hi[from] < start) from++;
+  let to = n;
+  while (to > from && t.lo[to - 1] >= end) to--;
+  if (from >= to) return null;
+  // a sample between whose two sources the whole range falls reads neither
+  if (t.lo[from] >= end || t.hi[to - 1] < start) return null;
+  return [from, to];
+}
+
+/** Resize a packed float image (h x w x c) with the tables; used by the exactness tests. */
+export function resizeBilinear(
+  src: Float32Array,
+  inH: number,
+  inW: number,
+  channels: number,
+  outH: number,
+  outW: number,
+): Float32Array {
+  const rows = bilinearAxis(inH, outH);
+  const cols = bilinearAxis(inW, outW);
+  const out = new Float32Array(outH * outW * channels);
+  for (let y = 0; y < outH; y++) {
+    const r0 = rows.lo[y] * inW;
+    const r1 = rows.hi[y] * inW;
+    const fy = rows.frac[y];
+    for (let x = 0; x < outW; x++) {
+      const c0 = cols.lo[x];
+      const c1 = cols.hi[x];
+      const fx = cols.frac[x];
+      for (let c = 0; c < channels; c++) {
+        const tl = src[(r0 + c0) * channels + c];
+        const tr = src[(r0 + c1) * channels + c];
+        const bl = src[(r1 + c0) * channels + c];
+        const br = src[(r1 + c1) * channels + c];
+        const top = tl + (tr - tl) * fx;
+        const bottom = bl + (br - bl) * fx;
+        out[(y * outW + x) * channels + c] = top + (bottom - top) * fy;
+      }
+    }
+  }
+  return out;
+}

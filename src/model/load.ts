@@ -1,0 +1,210 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
+import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import { runtimeError, messageOf, OccludeError } from '../errors.js';
+
+export interface LoadedModel {
+  kind: 'layers-model' | 'graph-model' | 'saved-model';
+  /** the folder the model lives in (where occlude.json is looked for) */
+  dir: string;
+  /** model.json, or the SavedModel folder */
+  file: string;
+  input: { height: number | null; width: number | null; channels: number };
+  /** number of outputs (classes) */
+  outputs: number;
+  predict(x: tf.Tensor4D): tf.Tensor2D;
+  dispose(): void;
+}
+
+/** Resolve a model argument (folder or model.json) to its files; nothing is fetched from the network. */
+export async function locateModel(arg: string): Promise<{ dir: string; file: string; kind: 'json' | 'saved-model' }> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(arg) && !arg.startsWith('file://')) {
+    throw runtimeError(`${arg}: models are read from disk only; download it first`, arg);
+  }
+  const p = arg.startsWith('file://') ? arg.slice('file://'.length) : arg;
+  let st;
+  try {
+    st = await fs.stat(p);
+  } catch {
+    throw runtimeError(`${p}: model not found`, p);
+  }
+  if (st.isDirectory()) {
+    const json = path.join(p, 'model.json');
+    if (await exists(json)) return { dir: p, file: json, kind: 'json' };
+    if (await exists(path.join(p, 'saved_model.pb'))) return { dir: p, file: p, kind: 'saved-model' };
+    throw runtimeError(`${p}: no model.json (TF.js) or saved_model.pb (SavedModel) in this folder`, p);
+  }
+  return { dir: path.dirname(p), file: p, kind: 'json' };
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A tfjs IOHandler that reads model.json and its weight files from disk. */
+export function fileHandler(file: string): tf.io.IOHandler {
+  const dir = path.dirname(file);
+  return {
+    load: async () => {
+      let json: tf.io.ModelJSON;
+      try {
+        json = JSON.parse(await fs.readFile(file, 'utf8')) as tf.io.ModelJSON;
+      } catch (err) {
+        throw runtimeError(`${file}: not a readable model.json (${messageOf(err)})`, file, err);
+      }
+      if (!json || typeof json !== 'object' || !json.modelTopology) {
+        throw runtimeError(`${file}: not a TF.js model.json (no modelTopology)`, file);
+      }
+      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+        const specs: tf.io.WeightsManifestEntry[] = [];
+        const buffers: Buffer[] = [];
+        for (const group of manifest) {
+          for (const p of group.paths) {
+            const wf = path.join(dir, p);
+            try {
+              buffers.push(await fs.readFile(wf));
+            } catch (err) {
+              throw runtimeError(`${wf}: weight file missing or unreadable`, wf, err);
+            }
+          }
+          specs.push(...group.weights);
+        }
+        const all = Buffer.concat(buffers);
+        const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * bytesPer(s.dtype), 0);
+        if (!specs.some((s) => s.quantization) && all.length !== expected) {
+          throw runtimeError(`${file}: weights are ${all.length} bytes, the manifest needs ${expected}`, file);
+        }
+        return [specs, all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer];
+      });
+    },
+  };
+}
+
+function bytesPer(dtype: string): number {
+  return dtype === 'bool' || dtype === 'uint8' ? 1 : dtype === 'float16' || dtype === 'uint16' ? 2 : 4;
+}
+
+export async function loadModel(arg: string): Promise<LoadedModel> {
+  const loc = await locateModel(arg);
+  try {
+    if (loc.kind === 'saved-model') return await loadSavedModel(loc.dir);
+    const head = JSON.parse(await fs.readFile(loc.file, 'utf8').catch((e) => {
+      throw runtimeError(`${loc.file}: cannot read (${messageOf(e)})`, loc.file, e);
+    })) as { format?: string; modelTopology?: { node?: unknown } };
+    const isGraph = head.format === 'graph-model' || Array.isArray(head.modelTopology?.node);
+    const model = isGraph ? await loadGraph(loc.file) : await loadLayers(loc.file);
+    return { ...model, dir: loc.dir, file: loc.file };
+  } catch (err) {
+    if (err instanceof OccludeError) throw err;
+    throw runtimeError(`${loc.file}: cannot load model (${firstLine(messageOf(err))})`, loc.file, err);
+  }
+}
+
+function imageInput(file: string, shape: readonly (number | null | undefined)[] | undefined) {
+  if (!shape || shape.length !== 4 || (shape[3] !== 3 && shape[3] !== 1)) {
+    throw runtimeError(
+      `${file}: the model's input is not an image (shape [${(shape ?? []).map((d) => d ?? 'null').join(', ')}], expected [batch, height, width, 3 or 1])`,
+      file,
+    );
+  }
+  return { height: shape[1] ?? null, width: shape[2] ?? null, channels: shape[3] as number };
+}
+
+function classOutput(file: string, shape: readonly (number | null | undefined)[] | undefined): number {
+  if (!shape || shape.length !== 2 || !shape[1] || shape[1] < 2) {
+    throw runtimeError(
+      `${file}: the model's output is not a class vector (shape [${(shape ?? []).map((d) => d ?? 'null').join(', ')}], expected [batch, classes])`,
+      file,
+    );
+  }
+  return shape[1];
+}
+
+async function loadLayers(file: string): Promise<Omit<LoadedModel, 'dir' | 'file'>> {
+  const m: LayersModel = await loadLayersModel(fileHandler(file));
+  if (m.inputs.length !== 1) throw runtimeError(`${file}: the model has ${m.inputs.length} inputs; one image input is needed`, file);
+  const input = imageInput(file, m.inputs[0].shape);
+  const outputs = classOutput(file, m.outputs[0].shape);
+  return {
+    kind: 'layers-model',
+    input,
+    outputs,
+    predict: (x) => m.predict(x) as tf.Tensor2D,
+    dispose: () => m.dispose(),
+  };
+}
+
+async function loadGraph(file: string): Promise<Omit<LoadedModel, 'dir' | 'file'>> {
+  const m: GraphModel = await loadGraphModel(fileHandler(file));
+  if (m.inputs.length !== 1) throw runtimeError(`${file}: the model has ${m.inputs.length} inputs; one image input is needed`, file);
+  const input = imageInput(file, m.inputs[0].shape);
+  const shape = m.outputs[0]?.shape;
+  let outputs: number;
+  if (shape && shape.length === 2 && shape[1] && shape[1] > 0) {
+    outputs = classOutput(file, shape);
+  } else {
+    outputs = -1; // learnt on the first prediction
+  }
+  return {
+    kind: 'graph-model',
+    input,
+    outputs,
+    predict: (x) => {
+      const y = m.predict(x);
+      const t = (Array.isArray(y) ? y[0] : y instanceof tf.Tensor ? y : Object.values(y)[0]) as tf.Tensor;
+      if (t.rank !== 2) throw runtimeError(`${file}: the model's output is not a class vector (shape [${t.shape.join(', ')}])`, file);
+      return t as tf.Tensor2D;
+    },
+    dispose: () => m.dispose(),
+  };
+}
+
+interface SavedModelNode {
+  node: {
+    getMetaGraphsFromSavedModel(p: string): Promise<
+      { tags: string[]; signatureDefs: Record<string, { inputs: Record<string, { shape: number[] }>; outputs: Record<string, { shape: number[] }> }> }[]
+    >;
+    loadSavedModel(p: string, tags?: string[], signature?: string): Promise<{ predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] | Record<string, tf.Tensor>; dispose(): void }>;
+  };
+}
+
+/** TensorFlow SavedModel folders need tfjs-node (the TensorFlow C library executes them). */
+async function loadSavedModel(dir: string): Promise<Omit<LoadedModel, 'dir' | 'file'> & { dir: string; file: string }> {
+  if (tf.getBackend() !== 'tensorflow') {
+    throw runtimeError(`${dir}: a TensorFlow SavedModel needs the node backend (@tensorflow/tfjs-node), which is not active; convert it with tensorflowjs_converter or install tfjs-node`, dir);
+  }
+  const tfnode = (await import('@tensorflow/tfjs-node' as string)) as SavedModelNode;
+  const metas = await tfnode.node.getMetaGraphsFromSavedModel(dir);
+  const meta = metas.find((m) => m.tags.includes('serve')) ?? metas[0];
+  const sigName = meta.signatureDefs.serving_default ? 'serving_default' : Object.keys(meta.signatureDefs)[0];
+  const sig = meta.signatureDefs[sigName];
+  const ins = Object.values(sig.inputs);
+  if (ins.length !== 1) throw runtimeError(`${dir}: the SavedModel signature has ${ins.length} inputs; one image input is needed`, dir);
+  const input = imageInput(dir, ins[0].shape.map((d) => (d < 0 ? null : d)));
+  const outShape = Object.values(sig.outputs)[0]?.shape.map((d) => (d < 0 ? null : d));
+  const outputs = classOutput(dir, outShape);
+  const m = await tfnode.node.loadSavedModel(dir, meta.tags, sigName);
+  return {
+    kind: 'saved-model',
+    dir,
+    file: dir,
+    input,
+    outputs,
+    predict: (x) => {
+      const y = m.predict(x);
+      return (Array.isArray(y) ? y[0] : y instanceof tf.Tensor ? y : Object.values(y)[0]) as tf.Tensor2D;
+    },
+    dispose: () => m.dispose(),
+  };
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0].trim();
+}

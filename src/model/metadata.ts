@@ -1,0 +1,172 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { invalidParameter, runtimeError, usageError } from '../errors.js';
+
+/**
+ * occlude.json, beside model.json:
+ * {
+ *   "labels": ["none", "red", "green"],
+ *   "input": {
+ *     "size": [227, 227],          // [height, width] the model takes
+ *     "resize": [256, 256],        // optional: resize the frame to this first ...
+ *     "crop": "center",            // ... then take the centre `size` crop
+ *     "range": [0, 1],             // pixel values map from [0,1] to this range
+ *     "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], // optional, after range
+ *     "channels": "rgb"            // or "bgr"
+ *   }
+ * }
+ */
+export interface ModelMetadata {
+  labels?: string[];
+  input?: {
+    size?: [number, number];
+    resize?: [number, number];
+    crop?: 'center' | 'none';
+    range?: [number, number];
+    mean?: number[];
+    std?: number[];
+    channels?: 'rgb' | 'bgr';
+  };
+}
+
+/** Everything needed to turn a frame into the model's input tensor. */
+export interface InputSpec {
+  height: number;
+  width: number;
+  /** 3 for colour models, 1 for greyscale models */
+  channels: number;
+  /** intermediate resize [h, w], or null: resize straight to the input size (crop none) or crop the frame itself (crop center) */
+  resize: [number, number] | null;
+  crop: 'center' | 'none';
+  range: [number, number];
+  mean: number[] | null;
+  std: number[] | null;
+  order: 'rgb' | 'bgr';
+}
+
+export const METADATA_FILE = 'occlude.json';
+
+export async function readMetadata(modelDir: string): Promise<ModelMetadata | null> {
+  const file = path.join(modelDir, METADATA_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw runtimeError(`${file}: cannot read (${(err as Error).message})`, file, err);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw runtimeError(`${file}: not valid JSON (${(err as Error).message})`, file, err);
+  }
+  try {
+    return validateMetadata(json);
+  } catch (err) {
+    throw runtimeError(`${file}: ${(err as Error).message}`, file, err);
+  }
+}
+
+function pair(name: string, v: unknown, positive: boolean): [number, number] {
+  if (
+    !Array.isArray(v) ||
+    v.length !== 2 ||
+    !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || (Number.isInteger(x) && x > 0)))
+  ) {
+    throw invalidParameter(name, positive ? 'two positive integers [height, width]' : 'two numbers [lo, hi]', JSON.stringify(v));
+  }
+  return [v[0], v[1]];
+}
+
+function numbers(name: string, v: unknown): number[] {
+  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    throw invalidParameter(name, 'an array of numbers', JSON.stringify(v));
+  }
+  return v as number[];
+}
+
+export function validateMetadata(json: unknown): ModelMetadata {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('expected a JSON object');
+  const o = json as Record<string, unknown>;
+  const meta: ModelMetadata = {};
+  if (o.labels !== undefined) {
+    if (!Array.isArray(o.labels) || !o.labels.every((l) => typeof l === 'string')) {
+      throw invalidParameter('labels', 'an array of strings', JSON.stringify(o.labels));
+    }
+    meta.labels = o.labels as string[];
+  }
+  if (o.input !== undefined) {
+    if (typeof o.input !== 'object' || o.input === null) throw invalidParameter('input', 'an object', o.input);
+    const i = o.input as Record<string, unknown>;
+    const input: NonNullable<ModelMetadata['input']> = {};
+    if (i.size !== undefined) input.size = pair('input.size', i.size, true);
+    if (i.resize !== undefined) input.resize = pair('input.resize', i.resize, true);
+    if (i.crop !== undefined) {
+      if (i.crop !== 'center' && i.crop !== 'none') throw invalidParameter('input.crop', '"center" or "none"', i.crop);
+      input.crop = i.crop;
+    }
+    if (i.range !== undefined) input.range = pair('input.range', i.range, false);
+    if (i.mean !== undefined) input.mean = numbers('input.mean', i.mean);
+    if (i.std !== undefined) {
+      input.std = numbers('input.std', i.std);
+      if (input.std.some((s) => s === 0)) throw invalidParameter('input.std', 'non-zero numbers', JSON.stringify(i.std));
+    }
+    if (i.channels !== undefined) {
+      if (i.channels !== 'rgb' && i.channels !== 'bgr') throw invalidParameter('input.channels', '"rgb" or "bgr"', i.channels);
+      input.channels = i.channels;
+    }
+    meta.input = input;
+  }
+  return meta;
+}
+
+/**
+ * Merge the model's own input shape, occlude.json and flag overrides (in that
+ * order of precedence, lowest first) into one InputSpec.
+ */
+export function resolveInputSpec(
+  modelShape: { height: number | null; width: number | null; channels: number },
+  meta: ModelMetadata | null,
+  overrides: ModelMetadata['input'] = {},
+): InputSpec {
+  const m = { ...(meta?.input ?? {}), ...stripUndefined(overrides) };
+  const size = m.size ?? (modelShape.height && modelShape.width ? [modelShape.height, modelShape.width] : null);
+  if (!size) {
+    throw usageError('the model does not fix its input size: give it in occlude.json ("input.size") or with --input-size HxW');
+  }
+  if (modelShape.height && modelShape.width && (size[0] !== modelShape.height || size[1] !== modelShape.width)) {
+    throw usageError(
+      `input size ${size[0]}x${size[1]} does not match the model's input ${modelShape.height}x${modelShape.width}`,
+    );
+  }
+  const crop = m.crop ?? (m.resize ? 'center' : 'none');
+  const resize = m.resize ?? null;
+  if (crop === 'center' && resize && (resize[0] < size[0] || resize[1] < size[1])) {
+    throw usageError(`resize ${resize[0]}x${resize[1]} is smaller than the ${size[0]}x${size[1]} centre crop`);
+  }
+  const channels = modelShape.channels;
+  for (const [name, v] of [
+    ['mean', m.mean],
+    ['std', m.std],
+  ] as const) {
+    if (v && v.length !== 1 && v.length !== channels) {
+      throw usageError(`input.${name} has ${v.length} values; the model takes ${channels} channels`);
+    }
+  }
+  return {
+    height: size[0],
+    width: size[1],
+    channels,
+    resize: crop === 'center' ? resize : null,
+    crop,
+    range: m.range ?? [0, 1],
+    mean: m.mean ?? null,
+    std: m.std ?? null,
+    order: m.channels ?? 'rgb',
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,330 @@
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { readImage, DEFAULT_MAX_PIXELS, type RgbImage } from './image/decode.js';
+import { resolveFill, describeFill, type FillSpec } from './image/fill.js';
+import { Preprocessor } from './image/preprocess.js';
+import { initBackend, type BackendRequest, type BackendInfo } from './model/backends.js';
+import { loadModel, type LoadedModel } from './model/load.js';
+import { readMetadata, resolveInputSpec, type InputSpec, type ModelMetadata } from './model/metadata.js';
+import { resolveLabels, resolveClass, isProbabilityVector, softmaxInPlace, argmax } from './model/classes.js';
+import { planGrid, patchRect, type Rect } from './plan/grid.js';
+import { Accumulator, toDrop } from './heatmap/accumulate.js';
+import { runEngine } from './infer/engine.js';
+import { InProcessScorer, type Scorer } from './infer/scorer.js';
+import { WorkerPool } from './infer/pool.js';
+import { ReferenceScorer } from './infer/reference.js';
+import { NO_PATCH, type FrameJob } from './infer/variants.js';
+import { autoBatchSize, DEFAULT_MEMORY_BUDGET } from './infer/batch.js';
+import { positiveInteger, usageError, oneOf } from './errors.js';
+
+/** The model that ships with occlude (models/traffic-light), used when no model is given. */
+export const EMBEDDED_MODEL = fileURLToPath(new URL('../models/traffic-light', import.meta.url));
+
+export interface SessionOptions {
+  /** a model folder or model.json; default: the embedded traffic-light model */
+  model?: string;
+  backend?: BackendRequest;
+  /** inference worker threads (wasm/cpu); default: available cores. 1 scores in-process. */
+  workers?: number;
+  /** variants per forward pass; default: chosen from memoryBudget */
+  batchSize?: number;
+  /** bytes; default 1 GiB */
+  memoryBudget?: number;
+  /** the straightforward procedure (full-resolution paint + resize per variant), for checking the fast path */
+  exactReference?: boolean;
+  labels?: string[];
+  /** overrides of occlude.json's input fields */
+  input?: ModelMetadata['input'];
+  maxPixels?: number;
+}
+
+export interface OccludeOptions {
+  /** target class: label or index; default the predicted class */
+  class?: string | number;
+  patch?: number;
+  /** default: half the patch */
+  stride?: number;
+  fill?: FillSpec;
+  /** prob: mean target probability; drop: baseline minus that mean */
+  mode?: 'prob' | 'drop';
+  /** passes; after each, the lowest-probability patch is greyed out permanently */
+  iterate?: number;
+  onProgress?(done: number, total: number): void;
+  signal?: AbortSignal;
+}
+
+export interface Prediction {
+  image: string;
+  class: string;
+  classIndex: number;
+  probability: number;
+  probabilities: Record<string, number>;
+}
+
+export interface Pass {
+  probability: number;
+  minProbability: number;
+  minPatch: Rect;
+}
+
+export interface OcclusionResult {
+  image: string;
+  width: number;
+  height: number;
+  model: string;
+  backend: string;
+  labels: string[];
+  predicted: { class: string; classIndex: number; probability: number };
+  class: string;
+  classIndex: number;
+  /** target-class probability on the unoccluded image */
+  probability: number;
+  probabilities: Record<string, number>;
+  softmaxApplied: boolean;
+  patch: number;
+  stride: number;
+  fill: string;
+  mode: 'prob' | 'drop';
+  variants: number;
+  /** variants that went through the model (the rest cannot change its input) */
+  evaluated: number;
+  minProbability: number;
+  minPatch: Rect;
+  iterations?: Pass[];
+  /** the heat-map of the last pass (height x width, row-major) */
+  map: Float32Array;
+  seconds: number;
+  /** the decoded image, for rendering */
+  pixels: RgbImage;
+}
+
+export const DEFAULTS = { patch: 32, mode: 'prob' as const, fill: 0.5 as FillSpec, iterate: 1 };
+
+export function defaultWorkers(backend: string): number {
+  if (backend === 'node') return 1; // tfjs-node threads inside TensorFlow
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+/**
+ * A loaded model on an active backend, with its workers, ready for many images.
+ * Close it when done (it owns worker threads).
+ */
+export class Session {
+  private scorer: Scorer | null = null;
+  private constructor(
+    readonly model: LoadedModel,
+    readonly modelPath: string,
+    readonly backendInfo: BackendInfo,
+    readonly labels: string[],
+    private readonly meta: ModelMetadata | null,
+    private readonly opts: SessionOptions,
+  ) {}
+
+  static async open(opts: SessionOptions = {}): Promise<Session> {
+    const modelPath = opts.model ?? EMBEDDED_MODEL;
+    if (!opts.model && !existsSync(modelPath)) {
+      throw usageError('no --model given and the embedded model is not installed (models/traffic-light); pass --model DIR');
+    }
+    if (opts.workers !== undefined) positiveInteger('workers', opts.workers);
+    if (opts.batchSize !== undefined) positiveInteger('batchSize', opts.batchSize);
+    if (opts.memoryBudget !== undefined) positiveInteger('memoryBudget', opts.memoryBudget);
+    if (opts.backend !== undefined) oneOf('backend', opts.backend, ['auto', 'node', 'wasm', 'cpu']);
+    const backendInfo = await initBackend(opts.backend ?? 'auto');
+    const model = await loadModel(modelPath);
+    const meta = await readMetadata(model.dir);
+    const labels = resolveLabels(model.outputs, opts.labels ?? meta?.labels, opts.labels ? '--labels' : 'occlude.json');
+    const session = new Session(model, modelPath, backendInfo, labels, meta, opts);
+    session.inputSpec(); // validate the preprocessing up front
+    return session;
+  }
+
+  get backend(): string {
+    return this.backendInfo.name;
+  }
+
+  inputSpec(): InputSpec {
+    return resolveInputSpec(this.model.input, this.meta, this.opts.input);
+  }
+
+  get workers(): number {
+    return this.opts.exactReference ? 1 : (this.opts.workers ?? defaultWorkers(this.backend));
+  }
+
+  batchSize(spec: InputSpec, image: RgbImage): number {
+    if (this.opts.batchSize) return this.opts.batchSize;
+    const extra = this.opts.exactReference ? image.width * image.height * 3 * 4 * 3 : 0;
+    return autoBatchSize(spec, this.workers, this.opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET, extra);
+  }
+
+  private async getScorer(): Promise<Scorer> {
+    if (this.scorer) return this.scorer;
+    if (this.opts.exactReference) this.scorer = new ReferenceScorer(this.model, this.backendInfo.name);
+    else if (this.workers <= 1) this.scorer = new InProcessScorer(this.model, this.backendInfo.name);
+    else this.scorer = await WorkerPool.start(this.workers, this.backendInfo.name, this.model.file);
+    return this.scorer;
+  }
+
+  /** Live tensors: this thread's, and each worker's when a pool runs. */
+  async numTensors(): Promise<number[]> {
+    const tf = await import('@tensorflow/tfjs-core');
+    const pool = this.scorer instanceof WorkerPool ? await this.scorer.numTensors() : [];
+    return [tf.memory().numTensors, ...pool];
+  }
+
+  async readImage(file: string): Promise<RgbImage> {
+    return readImage(file, { maxPixels: this.opts.maxPixels ?? DEFAULT_MAX_PIXELS });
+  }
+
+  private toProbabilities(raw: Float32Array): { probs: Float32Array; softmax: boolean } {
+    const probs = Float32Array.from(raw);
+    if (isProbabilityVector(probs)) return { probs, softmax: false };
+    softmaxInPlace(probs);
+    return { probs, softmax: true };
+  }
+
+  private named(probs: Float32Array): Record<string, number> {
+    return Object.fromEntries(this.labels.map((l, i) => [l, probs[i]]));
+  }
+
+  /** Classify without occluding. */
+  async predict(file: string): Promise<Prediction> {
+    const image = await this.readImage(file);
+    const spec = this.inputSpec();
+    const scorer = new InProcessScorer(this.model, this.backendInfo.name);
+    await scorer.setFrame(this.job(image, spec, { kind: 'constant', rgb: [0.5, 0.5, 0.5] }, []));
+    const { probs } = this.toProbabilities(await scorer.score([NO_PATCH]));
+    const k = argmax(probs);
+    return { image: file, class: this.labels[k], classIndex: k, probability: probs[k], probabilities: this.named(probs) };
+  }
+
+  private job(image: RgbImage, spec: InputSpec, fill: FrameJob['fill'], occluders: Rect[]): FrameJob {
+    return { width: image.width, height: image.height, data: image.data, fill, occluders, spec };
+  }
+
+  /** The occlusion heat-map of one image file. */
+  async occlude(file: string, o: OccludeOptions = {}): Promise<OcclusionResult> {
+    const t0 = performance.now();
+    const patch = positiveInteger('patch', o.patch ?? DEFAULTS.patch);
+    const stride = positiveInteger('stride', o.stride ?? Math.max(1, Math.floor(patch / 2)));
+    const mode = oneOf('mode', o.mode ?? DEFAULTS.mode, ['prob', 'drop']);
+    const passes = positiveInteger('iterate', o.iterate ?? DEFAULTS.iterate);
+    const fillSpec = o.fill ?? DEFAULTS.fill;
+    const fillName = describeFill(fillSpec); // validates before any work
+    let classIndex = o.class === undefined ? null : resolveClass(o.class, this.labels);
+
+    const image = await this.readImage(file);
+    if (patch > image.width || patch > image.height) {
+      throw usageError(`${file}: patch ${patch} is larger than the image (${image.width}x${image.height})`, file);
+    }
+    const spec = this.inputSpec();
+    new Preprocessor(image.width, image.height, spec); // validates crop vs image size
+    const fill = await resolveFill(fillSpec, image);
+    const grid = planGrid(image.width, image.height, patch, stride);
+    const scorer = await this.getScorer();
+    const batchSize = this.batchSize(spec, image);
+    const occluders: Rect[] = [];
+    const iterations: Pass[] = [];
+    let first: { probs: Float32Array; softmax: boolean } | null = null;
+    let predicted = 0;
+    let acc: Accumulator | null = null;
+    let evaluated = 0;
+    let baseline = 0;
+
+    for (let pass = 0; pass < passes; pass++) {
+      const job = this.job(image, spec, fill, [...occluders]);
+      await scorer.setFrame(job);
+      const pre = new Preprocessor(image.width, image.height, spec);
+      const base = this.toProbabilities(await scorer.score([NO_PATCH]));
+      if (!first) {
+        first = base;
+        predicted = argmax(base.probs);
+        classIndex ??= predicted;
+      }
+      const target = classIndex!;
+      const softmax = first.softmax;
+      const a = new Accumulator(grid);
+      const row = new Float32Array(this.model.outputs);
+      const stats = await runEngine({
+        count: grid.count,
+        rectOf: (i) => patchRect(grid, i),
+        visible: (rect) => this.opts.exactReference === true || pre.affected(rect) !== null,
+        unchangedScore: base.probs[target],
+        score: (rects) => scorer.score(rects),
+        outputs: this.model.outputs,
+        pick: softmax
+          ? (raw) => {
+              row.set(raw);
+              softmaxInPlace(row);
+              return row[target];
+            }
+          : (raw) => raw[target],
+        sink: (i, s) => a.add(i, s),
+        batchSize,
+        inflight: scorer.workers * 2,
+        onProgress: o.onProgress && ((d, t) => o.onProgress!(pass * grid.count + d, passes * grid.count)),
+        signal: o.signal,
+      });
+      evaluated += stats.evaluated;
+      const min = a.minimum;
+      iterations.push({ probability: base.probs[target], minProbability: min.value, minPatch: min.rect });
+      occluders.push(min.rect);
+      acc = a;
+      baseline = base.probs[target];
+    }
+
+    const mean = acc!.mean();
+    const map = mode === 'drop' ? toDrop(mean, baseline) : mean;
+    const probs = first!.probs;
+    const target = classIndex!;
+    return {
+      image: file,
+      width: image.width,
+      height: image.height,
+      model: this.modelPath,
+      backend: this.backend,
+      labels: this.labels,
+      predicted: { class: this.labels[predicted], classIndex: predicted, probability: probs[predicted] },
+      class: this.labels[target],
+      classIndex: target,
+      probability: probs[target],
+      probabilities: this.named(probs),
+      softmaxApplied: first!.softmax,
+      patch,
+      stride,
+      fill: fillName,
+      mode,
+      variants: grid.count * passes,
+      evaluated,
+      minProbability: iterations[0].minProbability,
+      minPatch: iterations[0].minPatch,
+      iterations: passes > 1 ? iterations : undefined,
+      map,
+      seconds: (performance.now() - t0) / 1000,
+      pixels: image,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.scorer?.close();
+    this.scorer = null;
+    this.model.dispose();
+  }
+}
+
+/** One-shot helper: open a session, occlude one image, close. */
+export async function occludeImage(file: string, opts: SessionOptions & OccludeOptions = {}): Promise<OcclusionResult> {
+  const session = await Session.open(opts);
+  try {
+    return await session.occlude(file, opts);
+  } finally {
+    await session.close();
+  }
+}
+
+export function modelLabel(p: string): string {
+  return p === EMBEDDED_MODEL ? 'embedded:traffic-light' : path.resolve(p);
+}
+

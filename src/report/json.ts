@@ -1,0 +1,58 @@
+import type { OcclusionResult, Prediction } from '../occlude.js';
+
+export interface OutputPaths {
+  output?: string | null;
+  map?: string | null;
+}
+
+/** The --json object of one image (stable field names: scripts depend on them). */
+export function resultJson(r: OcclusionResult, paths: OutputPaths, modelLabel: string) {
+  return {
+    image: r.image,
+    model: modelLabel,
+    backend: r.backend,
+    labels: r.labels,
+    predicted: r.predicted,
+    class: r.class,
+    classIndex: r.classIndex,
+    probability: r.probability,
+    probabilities: r.probabilities,
+    softmaxApplied: r.softmaxApplied,
+    patch: r.patch,
+    stride: r.stride,
+    fill: r.fill,
+    mode: r.mode,
+    width: r.width,
+    height: r.height,
+    variants: r.variants,
+    evaluated: r.evaluated,
+    minProbability: r.minProbability,
+    minPatch: r.minPatch,
+    ...(r.iterations ? { iterations: r.iterations } : {}),
+    output: paths.output ?? null,
+    map: paths.map ?? null,
+    seconds: Math.round(r.seconds * 1000) / 1000,
+  };
+}
+
+export function predictionJson(p: Prediction, modelLabel: string, backend: string) {
+  return { ...p, model: modelLabel, backend };
+}
+
+const pct = (p: number) => (p * 100).toFixed(p > 0.999 || p < 0.001 ? 4 : 2) + '%';
+const box = (b: { left: number; top: number; width: number; height: number }) => `${b.width}x${b.height} at (${b.left},${b.top})`;
+
+/** Human-readable lines for one result. */
+export function resultText(r: OcclusionResult, paths: OutputPaths): string[] {
+  const lines = [
+    `${r.image}: predicted ${r.predicted.class} (${pct(r.predicted.probability)})`,
+    `  target ${r.class}: ${pct(r.probability)} unoccluded; minimum ${pct(r.minProbability)} with the ${box(r.minPatch)} patch grey`,
+  ];
+  if (r.iterations) {
+    r.iterations.forEach((p, i) => lines.push(`  pass ${i + 1}: ${pct(p.probability)} -> minimum ${pct(p.minProbability)} at ${box(p.minPatch)}`));
+  }
+  if (r.softmaxApplied) lines.push('  note: the model outputs are not probabilities; softmax was applied');
+  if (paths.output) lines.push(`  overlay: ${paths.output}`);
+  if (paths.map) lines.push(`  map: ${paths.map}`);
+  return lines;
+}
