@@ -125,7 +125,7 @@ export class Session {
 
   static async open(opts: SessionOptions = {}): Promise<Session> {
     const modelPath = opts.model ?? EMBEDDED_MODEL;
-    if (!opts.model && !existsSync(modelPath)) {
+    if (!opts.model && !existsSync(path.join(modelPath, 'model.json'))) {
       throw usageError('no --model given and the embedded model is not installed (models/traffic-light); pass --model DIR');
     }
     if (opts.workers !== undefined) positiveInteger('workers', opts.workers);

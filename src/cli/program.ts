@@ -290,6 +290,7 @@ export function createProgram(io: Io, state: Runner = { code: 0 }): Command {
     .version(VERSION, '-V, --version')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride()
+    .enablePositionalOptions()
     .showSuggestionAfterError(true);
 
   addModelOptions(program)

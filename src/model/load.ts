@@ -95,9 +95,12 @@ export async function loadModel(arg: string): Promise<LoadedModel> {
   const loc = await locateModel(arg);
   try {
     if (loc.kind === 'saved-model') return await loadSavedModel(loc.dir);
-    const head = JSON.parse(await fs.readFile(loc.file, 'utf8').catch((e) => {
-      throw runtimeError(`${loc.file}: cannot read (${messageOf(e)})`, loc.file, e);
-    })) as { format?: string; modelTopology?: { node?: unknown } };
+    let head: { format?: string; modelTopology?: { node?: unknown } };
+    try {
+      head = JSON.parse(await fs.readFile(loc.file, 'utf8'));
+    } catch (e) {
+      throw runtimeError(`${loc.file}: not a readable model.json (${firstLine(messageOf(e))})`, loc.file, e);
+    }
     const isGraph = head.format === 'graph-model' || Array.isArray(head.modelTopology?.node);
     const model = isGraph ? await loadGraph(loc.file) : await loadLayers(loc.file);
     return { ...model, dir: loc.dir, file: loc.file };

@@ -1,0 +1,29 @@
+/** The fixture / data-set manifest format shared by `npm run synth` and `fixtures/`. */
+import type { Box, LightInfo, FrameClass, TimeOfDay } from './scene.js';
+
+export interface ManifestCase {
+  image: string;
+  class: FrameClass;
+  /** boxes the prediction should rest on: the lights of the target class, facing the driver */
+  evidence: Box[];
+  /** every traffic light in the frame, including ones not facing the driver */
+  lights: LightInfo[];
+  time: TimeOfDay;
+  /** short story of the case (fixtures only) */
+  note?: string;
+}
+
+export interface Manifest {
+  model: string;
+  patch: number;
+  stride: number;
+  generator: { seed: number; count: number; width: number; height: number; command: string };
+  cases: ManifestCase[];
+}
+
+export function evidenceOf(cls: FrameClass, lights: LightInfo[]): Box[] {
+  if (cls === 'none') return [];
+  return lights
+    .filter((l) => l.state === cls)
+    .map((l) => ({ left: l.left, top: l.top, width: l.width, height: l.height }));
+}

@@ -1,0 +1,57 @@
+/**
+ * Rasterise a scene with sharp and apply camera effects (rescale, blur, motion
+ * blur, sensor noise, JPEG). Deterministic: all randomness comes from the Rng.
+ */
+import sharp from 'sharp';
+import { Rng } from './rng.js';
+import { buildScene, type Scene, type SceneOptions } from './scene.js';
+
+export interface Frame {
+  jpeg: Buffer;
+  scene: Scene;
+}
+
+export async function renderScene(scene: Scene, width: number, height: number, rng: Rng): Promise<Buffer> {
+  const p = scene.post;
+  let raw = await sharp(Buffer.from(scene.svg)).removeAlpha().raw().toBuffer();
+  if (p.rescale < 1) {
+    const w = Math.max(8, Math.round(width * p.rescale));
+    const h = Math.max(8, Math.round(height * p.rescale));
+    const small = await sharp(raw, { raw: { width, height, channels: 3 } }).resize(w, h, { kernel: 'linear' }).raw().toBuffer();
+    raw = await sharp(small, { raw: { width: w, height: h, channels: 3 } }).resize(width, height, { kernel: 'linear' }).raw().toBuffer();
+  }
+  if (p.blur >= 0.3 || p.motion > 1) {
+    let img = sharp(raw, { raw: { width, height, channels: 3 } });
+    if (p.blur >= 0.3) img = img.blur(p.blur);
+    if (p.motion > 1) {
+      const n = p.motion * 2 + 1;
+      const horizontal = rng.chance(0.5);
+      const kernel = new Array<number>(n * n).fill(0);
+      for (let j = 0; j < n; j++) kernel[horizontal ? p.motion * n + j : j * n + p.motion] = 1;
+      img = img.convolve({ width: n, height: n, kernel });
+    }
+    raw = await img.raw().toBuffer();
+  }
+  // sensor noise: luminance + a little chroma
+  const sd = p.noise;
+  if (sd > 0) {
+    const out = Buffer.from(raw);
+    for (let i = 0; i < out.length; i += 3) {
+      const l = rng.normal() * sd;
+      for (let ch = 0; ch < 3; ch++) {
+        const v = raw[i + ch]! + l + rng.normal() * sd * 0.35;
+        out[i + ch] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+      }
+    }
+    raw = out;
+  }
+  return sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: p.quality, chromaSubsampling: '4:2:0' }).toBuffer();
+}
+
+/** Generate one frame: fully determined by (seed, index, options). */
+export async function generateFrame(seed: number, index: number, opts: SceneOptions): Promise<Frame> {
+  const rng = new Rng(seed, index);
+  const scene = buildScene(rng, opts);
+  const jpeg = await renderScene(scene, opts.width, opts.height, new Rng(seed, index, 0x5eed));
+  return { jpeg, scene };
+}

@@ -1,0 +1,242 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import sharp from 'sharp';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { run } from '../dist/cli/program.js';
+import { readTextChunks } from '../dist/image/encode.js';
+import { BIN, DASHCAM, ROOT, captureIo, readF32, shared, tmpdir } from './helpers.js';
+
+const FRAME = path.join(DASHCAM, 'a5af6bd86cf1ee6a2ce4a539ace787f8.jpg');
+const FAST = ['--patch', '128', '--stride', '128', '--workers', '1'];
+let SEED: string;
+let dir: string;
+
+async function cli(args: string[], env: Record<string, string | undefined> = {}) {
+  const c = captureIo(env);
+  const code = await run(args, c.io);
+  return { code, out: c.out, err: c.err };
+}
+
+/** Save a tiny LayersModel to disk in the TF.js format. */
+async function saveModel(model: tfl.LayersModel, to: string, occludeJson?: object): Promise<string> {
+  mkdirSync(to, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (art) => {
+      const weights = tf.io.CompositeArrayBuffer.join(art.weightData!);
+      writeFileSync(path.join(to, 'weights.bin'), Buffer.from(weights));
+      writeFileSync(
+        path.join(to, 'model.json'),
+        JSON.stringify({ format: 'layers-model', modelTopology: art.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }] }),
+      );
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (occludeJson) writeFileSync(path.join(to, 'occlude.json'), JSON.stringify(occludeJson));
+  return to;
+}
+
+beforeAll(async () => {
+  SEED = shared('seed-model', 'nexar-squeezenet-a');
+  dir = tmpdir();
+  writeFileSync(path.join(dir, 'corrupt.jpg'), Buffer.concat([readFileSync(FRAME).subarray(0, 200), Buffer.alloc(50, 7)]));
+  writeFileSync(path.join(dir, 'empty.jpg'), '');
+  writeFileSync(path.join(dir, 'notes.txt'), 'not an image');
+  writeFileSync(path.join(dir, 'bad-model.json'), '{"modelTopology": ');
+  await sharp({ create: { width: 40, height: 30, channels: 3, background: '#808080' } }).png().toFile(path.join(dir, 'small.png'));
+  // logits (no softmax), 3 classes, 32x32 input
+  const logits = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: 'ones' }),
+      tfl.layers.globalAveragePooling2d({}),
+      tfl.layers.dense({ units: 3, kernelInitializer: 'glorotNormal' }),
+    ],
+  });
+  await saveModel(logits, path.join(dir, 'logits'), { labels: ['a', 'b', 'c'] });
+  const notImage = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [10], units: 2, activation: 'softmax' })] });
+  await saveModel(notImage, path.join(dir, 'dense'));
+});
+
+describe('CLI conventions', () => {
+  it('--help lists the flags and exits 0', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--patch', '--stride', '--class', '--fill', '--mode', '--iterate', '--colormap', '--alpha', '--range', '--save-map', '--json', '--backend', '--workers', '--batch-size', '--memory-budget', '--max-pixels', '--exact-reference']) {
+      expect(r.out).toContain(flag);
+    }
+  });
+
+  it('--version prints the package version', async () => {
+    const r = await cli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.out.trim()).toBe(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
+  });
+});
+
+describe('occlusion from the CLI (in-process)', () => {
+  it('writes the overlay and prints one JSON object with the documented fields', async () => {
+    const out = path.join(dir, 'o1.png');
+    const r = await cli([FRAME, '--model', SEED, ...FAST, '--class', 'red', '-o', out, '--json']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    for (const k of ['image', 'model', 'backend', 'labels', 'class', 'classIndex', 'probability', 'patch', 'stride', 'variants', 'minProbability', 'minPatch', 'output', 'map', 'seconds']) {
+      expect(j).toHaveProperty(k);
+    }
+    expect(j.class).toBe('red');
+    expect(j.classIndex).toBe(1);
+    expect(j.backend).toMatch(/^(node|wasm|cpu)$/);
+    expect(j.labels).toEqual(['none', 'red', 'green']);
+    expect(j.variants).toBe(15);
+    expect(Object.keys(j.minPatch).sort()).toEqual(['height', 'left', 'top', 'width']);
+    const meta = await sharp(out).metadata();
+    expect([meta.width, meta.height]).toEqual([455, 256]);
+  });
+
+  it('accepts a class index and prints a human summary by default', async () => {
+    const r = await cli([FRAME, '--model', SEED, ...FAST, '--class', '2', '-o', path.join(dir, 'o2.png')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('predicted red');
+    expect(r.out).toContain('target green');
+    expect(r.out).toContain('o2.png');
+  });
+
+  it('saves the raw map as .f32, .json and 16-bit .png', async () => {
+    const f32 = path.join(dir, 'm.f32');
+    const js = path.join(dir, 'm.json');
+    const png = path.join(dir, 'm.png');
+    for (const m of [f32, js, png]) {
+      const r = await cli([FRAME, '--model', SEED, ...FAST, '-o', path.join(dir, 'o3.png'), '--save-map', m]);
+      expect(r.code).toBe(0);
+    }
+    const a = readF32(f32);
+    expect(a.length).toBe(455 * 256);
+    const j = JSON.parse(readFileSync(js, 'utf8'));
+    expect([j.width, j.height, j.data.length]).toEqual([455, 256, 455 * 256]);
+    expect(Math.abs(j.data[1000] - a[1000])).toBeLessThan(1e-6);
+    const meta = await sharp(png).metadata();
+    expect([meta.width, meta.height, meta.depth, meta.channels]).toEqual([455, 256, 'ushort', 1]);
+    const text = readTextChunks(readFileSync(png));
+    expect(Number(text['occlude:min'])).toBeCloseTo(Math.min(...a), 6);
+    expect(Number(text['occlude:max'])).toBeCloseTo(Math.max(...a), 6);
+  });
+
+  it('applies softmax to outputs that are not probabilities, and says so', async () => {
+    const r = await cli([path.join(dir, 'small.png'), '--model', path.join(dir, 'logits'), '--patch', '8', '--workers', '1', '-o', path.join(dir, 'o4.png'), '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.softmaxApplied).toBe(true);
+    const total = Object.values(j.probabilities as Record<string, number>).reduce((s, p) => s + p, 0);
+    expect(total).toBeCloseTo(1, 5);
+    expect(j.labels).toEqual(['a', 'b', 'c']);
+  });
+
+  it('predict classifies without occluding', async () => {
+    const r = await cli(['predict', FRAME, path.join(DASHCAM, '0bc85042878d4d63454403f68fee11b9.jpg'), '--model', SEED, '--json']);
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.class)).toEqual(['red', 'green']);
+    expect(Object.keys(lines[0].probabilities)).toEqual(['none', 'red', 'green']);
+    expect(lines[0].probability).toBeCloseTo(0.92895, 3);
+  });
+});
+
+describe('bad input: one-line errors, documented exit codes, no partial output', () => {
+  const cases: [string, () => string[], number, RegExp][] = [
+    ['missing image', () => [path.join(dir, 'nope.jpg'), '--model', SEED], 1, /nope\.jpg: no such file/],
+    ['corrupt image', () => [path.join(dir, 'corrupt.jpg'), '--model', SEED], 1, /corrupt\.jpg: not a readable image/],
+    ['empty image', () => [path.join(dir, 'empty.jpg'), '--model', SEED], 1, /empty\.jpg: empty file/],
+    ['missing model', () => [FRAME, '--model', path.join(dir, 'no-model')], 1, /no-model: model not found/],
+    ['corrupt model', () => [FRAME, '--model', path.join(dir, 'bad-model.json')], 1, /bad-model\.json: .*not a readable model\.json/],
+    ['model input not an image', () => [FRAME, '--model', path.join(dir, 'dense')], 1, /input is not an image/],
+    ['unknown class', () => [FRAME, '--model', SEED, '--class', 'blue'], 2, /unknown class "blue"; the model's classes are none, red, green/],
+    ['class index out of range', () => [FRAME, '--model', SEED, '--class', '3'], 2, /class index 3 is out of range/],
+    ['patch 0', () => [FRAME, '--model', SEED, '--patch', '0'], 2, /Expected positive integer for patch but received "0"/],
+    ['patch not an integer', () => [FRAME, '--model', SEED, '--patch', '2.5'], 2, /Expected positive integer for patch/],
+    ['stride negative', () => [FRAME, '--model', SEED, '--stride', '-4'], 2, /Expected positive integer for stride/],
+    ['patch larger than the image', () => [FRAME, '--model', SEED, '--patch', '300'], 2, /patch 300 is larger than the image \(455x256\)/],
+    ['bad fill', () => [FRAME, '--model', SEED, '--fill', 'purple'], 2, /Expected number between 0 and 1, hex colour, mean or blur for fill/],
+    ['bad range', () => [FRAME, '--model', SEED, '--range', '1,0'], 2, /Expected auto or LO,HI/],
+    ['unwritable output', () => [FRAME, '--model', SEED, ...FAST, '-o', path.join(dir, 'no-such-dir', 'x.png')], 1, /cannot write .*x\.png: its folder does not exist/],
+    ['too many pixels', () => [FRAME, '--model', SEED, '--max-pixels', '1000'], 1, /over the limit of/],
+  ];
+  for (const [name, args, code, message] of cases) {
+    it(name, async () => {
+      const before = readdirSync(dir).length;
+      const r = await cli(args());
+      expect(r.code).toBe(code);
+      expect(r.err).toMatch(message);
+      expect(r.err.trim().split('\n').length).toBe(1);
+      expect(r.err).not.toMatch(/\n\s+at /); // no stack without --debug
+      expect(readdirSync(dir).length).toBe(before); // nothing left behind, no temp files
+    });
+  }
+
+  it('one bad file among several: the others are still written, exit 1', async () => {
+    const out = path.join(dir, 'batch');
+    const r = await cli([FRAME, path.join(dir, 'corrupt.jpg'), '--model', SEED, ...FAST, '--out', out, '--json']);
+    expect(r.code).toBe(1);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0].output).toBe(path.join(out, 'a5af6bd86cf1ee6a2ce4a539ace787f8.occlusion.png'));
+    expect(lines[1]).toEqual({ image: path.join(dir, 'corrupt.jpg'), error: expect.stringMatching(/not a readable image/) });
+    expect(existsSync(lines[0].output)).toBe(true);
+  });
+
+  it('--backend node: works when tfjs-node is installed, else says why in one line', async () => {
+    const require = createRequire(import.meta.url);
+    let installed = true;
+    try {
+      require.resolve('@tensorflow/tfjs-node');
+    } catch {
+      installed = false;
+    }
+    const r = await cli([FRAME, '--model', SEED, ...FAST, '--backend', 'node', '-o', path.join(dir, 'o5.png'), '--json']);
+    if (installed) {
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out).backend).toBe('node');
+    } else {
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/tfjs-node is not installed/);
+    }
+  });
+});
+
+describe('the installed command, as a subprocess', () => {
+  const node = process.execPath;
+  it('runs the README example shape and exits 0', () => {
+    const out = path.join(dir, 'sub.png');
+    const p = spawnSync(node, [BIN, FRAME, '--model', SEED, '--class', 'red', '--patch', '128', '--stride', '64', '-o', out, '--json'], { encoding: 'utf8' });
+    expect(p.status).toBe(0);
+    const j = JSON.parse(p.stdout);
+    expect(j.output).toBe(out);
+    expect(existsSync(out)).toBe(true);
+    expect(p.stderr).toBe(''); // no progress bar when stderr is not a TTY
+  });
+
+  it('exits 2 on a usage error and 1 on a runtime error; --debug adds the stack', () => {
+    const bad = spawnSync(node, [BIN, FRAME, '--model', SEED, '--patch', 'x'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    const missing = spawnSync(node, [BIN, path.join(dir, 'nope.jpg'), '--model', SEED], { encoding: 'utf8' });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.trim().split('\n').length).toBe(1);
+    const debug = spawnSync(node, [BIN, path.join(dir, 'nope.jpg'), '--model', SEED, '--debug'], { encoding: 'utf8' });
+    expect(debug.status).toBe(1);
+    expect(debug.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('without --model and without the embedded model, fails with a clear message', () => {
+    if (existsSync(path.join(ROOT, 'models', 'traffic-light', 'model.json'))) {
+      const p = spawnSync(node, [BIN, 'predict', FRAME, '--json'], { encoding: 'utf8' });
+      expect(p.status).toBe(0);
+      expect(JSON.parse(p.stdout).model).toBe('embedded:traffic-light');
+    } else {
+      const p = spawnSync(node, [BIN, FRAME], { encoding: 'utf8' });
+      expect(p.status).toBe(2);
+      expect(p.stderr).toMatch(/no --model given and the embedded model is not installed/);
+    }
+  });
+});
+

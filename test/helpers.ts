@@ -1,0 +1,70 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SHARED = path.resolve(ROOT, '..', 'shared');
+export const SEED_A = path.join(SHARED, 'seed-model', 'nexar-squeezenet-a');
+export const DASHCAM = path.join(SHARED, 'dashcam');
+export const REFERENCE = path.join(DASHCAM, 'reference');
+export const BIN = path.join(ROOT, 'bin', 'occlude.js');
+
+/** Shared test data must be there: a missing ../shared is a failure, never a skip. */
+export function shared(...parts: string[]): string {
+  const p = path.join(SHARED, ...parts);
+  if (!existsSync(p)) throw new Error(`test data missing: ${p} (the tests need ../shared beside the project)`);
+  return p;
+}
+
+export interface ReferenceFrame {
+  height: number;
+  width: number;
+  class: string;
+  variants: number;
+  probabilities: Record<string, number[]>;
+  min_probability: number;
+  min_patch: { top: number; left: number; size: number };
+  map_file: string;
+}
+
+export function reference(): { patch: number; stride: number; frames: Record<string, ReferenceFrame> } {
+  return JSON.parse(readFileSync(shared('dashcam', 'reference', 'reference.json'), 'utf8'));
+}
+
+export function readF32(file: string): Float32Array {
+  const b = readFileSync(file);
+  const out = new Float32Array(b.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = b.readFloatLE(i * 4);
+  return out;
+}
+
+export function tmpdir(prefix = 'occlude-test-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+}
+
+/** A capturing Io for driving the CLI in-process. */
+export function captureIo(env: Record<string, string | undefined> = {}) {
+  let out = '';
+  let err = '';
+  return {
+    io: {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: (s: string) => (err += s), isTTY: false },
+      env,
+    },
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+  };
+}
