@@ -9,6 +9,8 @@ import type { WorkerReply, WorkerRequest } from './worker.js';
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (r: WorkerReply & { ok: true }) => void; reject: (e: Error) => void };
 
+const YOUNG_GENERATION_MB = 2;
+
 class Thread {
   readonly worker: Worker;
   readonly pending = new Map<number, Pending>();
@@ -16,7 +18,11 @@ class Thread {
   dead: Error | null = null;
 
   constructor(url: URL) {
-    this.worker = new Worker(url);
+    // workers inherit the parent's node flags; --input-type/--eval ones only make sense for the main script
+    const execArgv = process.execArgv.filter((a) => !/^--(input-type|eval|print)\b/.test(a) && a !== '-e' && a !== '-p');
+    // a small young generation makes the worker collect its per-batch garbage early, so that its
+    // heap (and the process's peak RSS) does not creep up with the number of batches
+    this.worker = new Worker(url, { execArgv, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     this.worker.on('message', (reply: WorkerReply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;
