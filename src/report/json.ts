@@ -40,16 +40,16 @@ export function predictionJson(p: Prediction, modelLabel: string, backend: strin
 }
 
 const pct = (p: number) => (p * 100).toFixed(p > 0.999 || p < 0.001 ? 4 : 2) + '%';
-const box = (b: { left: number; top: number; width: number; height: number }) => `${b.width}x${b.height} at (${b.left},${b.top})`;
+const box = (b: { left: number; top: number; width: number; height: number }) => `the ${b.width}x${b.height} patch at (${b.left},${b.top})`;
 
 /** Human-readable lines for one result. */
 export function resultText(r: OcclusionResult, paths: OutputPaths): string[] {
   const lines = [
     `${r.image}: predicted ${r.predicted.class} (${pct(r.predicted.probability)})`,
-    `  target ${r.class}: ${pct(r.probability)} unoccluded; minimum ${pct(r.minProbability)} with the ${box(r.minPatch)} patch grey`,
+    `  target ${r.class}: ${pct(r.probability)} unoccluded; minimum ${pct(r.minProbability)} when ${box(r.minPatch)} is covered`,
   ];
   if (r.iterations) {
-    r.iterations.forEach((p, i) => lines.push(`  pass ${i + 1}: ${pct(p.probability)} -> minimum ${pct(p.minProbability)} at ${box(p.minPatch)}`));
+    r.iterations.forEach((p, i) => lines.push(`  pass ${i + 1}: ${pct(p.probability)} -> minimum ${pct(p.minProbability)} with ${box(p.minPatch)} covered`));
   }
   if (r.softmaxApplied) lines.push('  note: the model outputs are not probabilities; softmax was applied');
   if (paths.output) lines.push(`  overlay: ${paths.output}`);
