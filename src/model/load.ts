@@ -149,24 +149,24 @@ async function loadGraph(file: string): Promise<Omit<LoadedModel, 'dir' | 'file'
   if (m.inputs.length !== 1) throw runtimeError(`${file}: the model has ${m.inputs.length} inputs; one image input is needed`, file);
   const input = imageInput(file, m.inputs[0].shape);
   const shape = m.outputs[0]?.shape;
+  const predict = (x: tf.Tensor4D): tf.Tensor2D => {
+    const y = m.predict(x);
+    const t = (Array.isArray(y) ? y[0] : y instanceof tf.Tensor ? y : Object.values(y)[0]) as tf.Tensor;
+    if (t.rank !== 2) throw runtimeError(`${file}: the model's output is not a class vector (shape [${t.shape.join(', ')}])`, file);
+    return t as tf.Tensor2D;
+  };
   let outputs: number;
   if (shape && shape.length === 2 && shape[1] && shape[1] > 0) {
     outputs = classOutput(file, shape);
+  } else if (input.height && input.width) {
+    // graphs often leave output shapes unset: one dry run on a blank image tells the class count
+    const y = tf.tidy(() => predict(tf.zeros([1, input.height!, input.width!, input.channels]) as tf.Tensor4D));
+    outputs = classOutput(file, y.shape);
+    y.dispose();
   } else {
-    outputs = -1; // learnt on the first prediction
+    throw runtimeError(`${file}: neither the input size nor the output shape of this graph model is fixed`, file);
   }
-  return {
-    kind: 'graph-model',
-    input,
-    outputs,
-    predict: (x) => {
-      const y = m.predict(x);
-      const t = (Array.isArray(y) ? y[0] : y instanceof tf.Tensor ? y : Object.values(y)[0]) as tf.Tensor;
-      if (t.rank !== 2) throw runtimeError(`${file}: the model's output is not a class vector (shape [${t.shape.join(', ')}])`, file);
-      return t as tf.Tensor2D;
-    },
-    dispose: () => m.dispose(),
-  };
+  return { kind: 'graph-model', input, outputs, predict, dispose: () => m.dispose() };
 }
 
 interface SavedModelNode {
