@@ -18,8 +18,10 @@ export interface BackendInfo {
 
 let active: BackendInfo | null = null;
 
-/** Exposed for tests: the import that brings in tfjs-node (replaceable to simulate its absence). */
-export const loaders = {
+export type Loaders = Record<'node' | 'wasm', () => Promise<void>>;
+
+/** How each backend's package is brought in. */
+export const loaders: Loaders = {
   node: async (): Promise<void> => {
     // tfjs-node is an optionalDependency: its install downloads libtensorflow, which fails behind
     // firewalls and offline; npm then leaves it out and this import throws.
@@ -30,24 +32,23 @@ export const loaders = {
   },
 };
 
-async function tryBackend(name: ActiveBackend): Promise<void> {
-  if (name !== 'cpu') await loaders[name]();
+async function tryBackend(name: ActiveBackend, load: Loaders): Promise<void> {
+  if (name !== 'cpu') await load[name]();
   const ok = await tf.setBackend(TF_NAME[name]);
   if (!ok) throw new Error(`tf.setBackend('${TF_NAME[name]}') failed`);
   await tf.ready();
 }
 
 /**
- * Select the backend once per process (a worker thread is its own process here).
- * auto: tfjs-node if it loads, else wasm, else the pure-JS cpu backend.
+ * Activate a backend. auto: tfjs-node if it loads, else wasm, else the pure-JS cpu
+ * backend, noting why each faster one was passed over. `load` is replaceable in tests.
  */
-export async function initBackend(request: BackendRequest = 'auto'): Promise<BackendInfo> {
+export async function selectBackend(request: BackendRequest, load: Loaders = loaders): Promise<BackendInfo> {
   tf.env().set('PROD', true); // silences tfjs' console advice about tfjs-node
-  if (active && (request === 'auto' || request === active.name)) return active;
   const notes: string[] = [];
   if (request !== 'auto') {
     try {
-      await tryBackend(request);
+      await tryBackend(request, load);
     } catch (err) {
       throw runtimeError(
         request === 'node'
@@ -55,19 +56,24 @@ export async function initBackend(request: BackendRequest = 'auto'): Promise<Bac
           : `backend ${request}: cannot start (${firstLine(messageOf(err))})`,
       );
     }
-    active = { name: request, notes };
-    return active;
+    return { name: request, notes };
   }
   for (const name of ['node', 'wasm', 'cpu'] as const) {
     try {
-      await tryBackend(name);
-      active = { name, notes };
-      return active;
+      await tryBackend(name, load);
+      return { name, notes };
     } catch (err) {
       notes.push(`${name} unavailable: ${firstLine(messageOf(err))}`);
     }
   }
   throw runtimeError(`no tfjs backend could start: ${notes.join('; ')}`);
+}
+
+/** selectBackend once per thread (each worker thread selects its own). */
+export async function initBackend(request: BackendRequest = 'auto'): Promise<BackendInfo> {
+  if (active && (request === 'auto' || request === active.name) && tf.getBackend() === TF_NAME[active.name]) return active;
+  active = await selectBackend(request);
+  return active;
 }
 
 export function activeBackend(): BackendInfo | null {

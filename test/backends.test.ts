@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { selectBackend, loaders } from '../dist/model/backends.js';
+import { Session } from '../dist/index.js';
+import { DASHCAM, reference, shared } from './helpers.js';
+
+const missing = async () => {
+  throw new Error("Cannot find package '@tensorflow/tfjs-node'");
+};
+
+describe('backend selection', () => {
+  it('auto falls back to wasm when tfjs-node does not load, and says why', async () => {
+    const b = await selectBackend('auto', { ...loaders, node: missing });
+    expect(b.name).toBe('wasm');
+    expect(b.notes.join()).toMatch(/node unavailable: Cannot find package '@tensorflow\/tfjs-node'/);
+  });
+
+  it('auto falls back to the pure-JS cpu backend when wasm fails too', async () => {
+    const b = await selectBackend('auto', { node: missing, wasm: async () => { throw new Error('no wasm here'); } });
+    expect(b.name).toBe('cpu');
+    expect(b.notes).toHaveLength(2);
+  });
+
+  it('an explicit backend that cannot start is a one-line runtime error', async () => {
+    await expect(selectBackend('node', { ...loaders, node: missing })).rejects.toMatchObject({
+      kind: 'runtime',
+      message: expect.stringMatching(/^backend node: @tensorflow\/tfjs-node is not installed or does not load/),
+    });
+  });
+
+  it('the cpu backend gives the reference probabilities (the last-resort path is real)', async () => {
+    const frame = 'a5af6bd86cf1ee6a2ce4a539ace787f8.jpg';
+    const s = await Session.open({ model: shared('seed-model', 'nexar-squeezenet-a'), backend: 'cpu', workers: 1 });
+    try {
+      expect(s.backend).toBe('cpu');
+      const p = await s.predict(path.join(DASHCAM, frame));
+      const ref = reference().frames[frame].probabilities['nexar-squeezenet-a'];
+      s.labels.forEach((l, i) => expect(Math.abs(p.probabilities[l] - ref[i])).toBeLessThan(1e-4));
+    } finally {
+      await s.close();
+    }
+  });
+});
