@@ -35,6 +35,10 @@ try {
     out.batchSize = batch;
     await scorer.close();
   } else {
+    // start the worker threads and load their models first: the peer also starts its timer after loading
+    const t0 = performance.now();
+    await session.start();
+    out.startupSeconds = (performance.now() - t0) / 1000;
     const r = await session.occlude(job.image, { patch: job.patch, stride: job.stride });
     Object.assign(out, { variants: r.variants, evaluated: r.evaluated, seconds: r.seconds, minProbability: r.minProbability });
   }

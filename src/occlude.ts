@@ -159,6 +159,11 @@ export class Session {
     return autoBatchSize(spec, this.workers, this.opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET, extra);
   }
 
+  /** Start the inference workers and load their models now, rather than on the first occlude(). */
+  async start(): Promise<void> {
+    await this.getScorer();
+  }
+
   private async getScorer(): Promise<Scorer> {
     if (this.scorer) return this.scorer;
     if (this.opts.exactReference) this.scorer = new ReferenceScorer(this.model, this.backendInfo.name);
