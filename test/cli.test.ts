@@ -1,14 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { run } from '../dist/cli/program.js';
 import { readTextChunks } from '../dist/image/encode.js';
-import { BIN, DASHCAM, ROOT, captureIo, readF32, shared, tmpdir } from './helpers.js';
+import { BIN, DASHCAM, ROOT, captureIo, readF32, saveLayersModel, shared, tmpdir } from './helpers.js';
 
 const FRAME = path.join(DASHCAM, 'a5af6bd86cf1ee6a2ce4a539ace787f8.jpg');
 const FAST = ['--patch', '128', '--stride', '128', '--workers', '1'];
@@ -19,24 +18,6 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
   const c = captureIo(env);
   const code = await run(args, c.io);
   return { code, out: c.out, err: c.err };
-}
-
-/** Save a tiny LayersModel to disk in the TF.js format. */
-async function saveModel(model: tfl.LayersModel, to: string, occludeJson?: object): Promise<string> {
-  mkdirSync(to, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (art) => {
-      const weights = tf.io.CompositeArrayBuffer.join(art.weightData!);
-      writeFileSync(path.join(to, 'weights.bin'), Buffer.from(weights));
-      writeFileSync(
-        path.join(to, 'model.json'),
-        JSON.stringify({ format: 'layers-model', modelTopology: art.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }] }),
-      );
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  if (occludeJson) writeFileSync(path.join(to, 'occlude.json'), JSON.stringify(occludeJson));
-  return to;
 }
 
 beforeAll(async () => {
@@ -55,9 +36,9 @@ beforeAll(async () => {
       tfl.layers.dense({ units: 3, kernelInitializer: 'glorotNormal' }),
     ],
   });
-  await saveModel(logits, path.join(dir, 'logits'), { labels: ['a', 'b', 'c'] });
+  await saveLayersModel(logits, path.join(dir, 'logits'), { labels: ['a', 'b', 'c'] });
   const notImage = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [10], units: 2, activation: 'softmax' })] });
-  await saveModel(notImage, path.join(dir, 'dense'));
+  await saveLayersModel(notImage, path.join(dir, 'dense'));
 });
 
 describe('CLI conventions', () => {

@@ -2,6 +2,9 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SHARED = path.resolve(ROOT, '..', 'shared');
@@ -67,4 +70,21 @@ export function captureIo(env: Record<string, string | undefined> = {}) {
       return err;
     },
   };
+}
+
+/** Save a (small) LayersModel to a folder in the TF.js format, optionally with an occlude.json. */
+export async function saveLayersModel(model: LayersModel, to: string, occludeJson?: object): Promise<string> {
+  mkdirSync(to, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (art) => {
+      writeFileSync(path.join(to, 'weights.bin'), Buffer.from(tf.io.CompositeArrayBuffer.join(art.weightData!)));
+      writeFileSync(
+        path.join(to, 'model.json'),
+        JSON.stringify({ format: 'layers-model', modelTopology: art.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }] }),
+      );
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (occludeJson) writeFileSync(path.join(to, 'occlude.json'), JSON.stringify(occludeJson));
+  return to;
 }

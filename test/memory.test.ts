@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { ROOT, tmpdir } from './helpers.js';
+import { ROOT, saveLayersModel, tmpdir } from './helpers.js';
 
 /**
  * Peak memory must not depend on the number of variants: a 2000x1500 frame at
@@ -34,15 +34,7 @@ beforeAll(async () => {
       tfl.layers.dense({ units: 2, activation: 'softmax' }),
     ],
   });
-  model = path.join(dir, 'model');
-  mkdirSync(model);
-  await m.save(
-    tf.io.withSaveHandler(async (art) => {
-      writeFileSync(path.join(model, 'weights.bin'), Buffer.from(tf.io.CompositeArrayBuffer.join(art.weightData!)));
-      writeFileSync(path.join(model, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: art.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }] }));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
+  model = await saveLayersModel(m, path.join(dir, 'model'));
 });
 
 function peak(stride: number): { variants: number; rssMB: number } {
