@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { selectBackend, loaders } from '../dist/model/backends.js';
-import { Session } from '../dist/index.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { Session, defaultWorkers } from '../dist/index.js';
 import { DASHCAM, reference, shared } from './helpers.js';
 
 const missing = async () => {
@@ -13,6 +15,19 @@ describe('backend selection', () => {
     const b = await selectBackend('auto', { ...loaders, node: missing });
     expect(b.name).toBe('wasm');
     expect(b.notes.join()).toMatch(/node unavailable: Cannot find package '@tensorflow\/tfjs-node'/);
+  });
+
+  it('auto prefers tfjs-node when it loads, and then scores in-process on its own threads', async () => {
+    // stands in for the real package, which registers the 'tensorflow' backend on import
+    const fakeNode = async () => {
+      if (!tf.findBackend('tensorflow')) tf.registerBackend('tensorflow', () => new MathBackendCPU());
+    };
+    const b = await selectBackend('auto', { ...loaders, node: fakeNode });
+    expect(b).toEqual({ name: 'node', notes: [] });
+    expect(tf.getBackend()).toBe('tensorflow');
+    expect(defaultWorkers('node')).toBe(1);
+    expect(defaultWorkers('wasm')).toBeGreaterThanOrEqual(1);
+    tf.removeBackend('tensorflow');
   });
 
   it('auto falls back to the pure-JS cpu backend when wasm fails too', async () => {
