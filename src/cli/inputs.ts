@@ -68,8 +68,56 @@ async function expandGlob(pattern: string, out: ExpandedInputs): Promise<void> {
   }
 }
 
+/** The deepest folder that holds every one of these paths. */
+export function commonFolder(paths: string[]): string {
+  if (!paths.length) return path.resolve('.');
+  let parts = path.dirname(path.resolve(paths[0])).split(path.sep);
+  for (const p of paths.slice(1)) {
+    const q = path.dirname(path.resolve(p)).split(path.sep);
+    let n = 0;
+    while (n < parts.length && n < q.length && parts[n] === q[n]) n++;
+    parts = parts.slice(0, n);
+  }
+  return parts.join(path.sep) || path.sep;
+}
+
+/**
+ * Output names under --out. Each input is named by its path relative to its argument
+ * (the folder, the glob's fixed folder, or just the file name). When two inputs would get
+ * the same name (two a.jpg in different folders), every input is instead named by its path
+ * relative to the deepest folder holding them all, so no output overwrites another; inputs that
+ * differ only by extension (a.jpg, a.png) keep it in their output names (a.jpg.occlusion.png).
+ * The same file given twice is kept once.
+ */
+export function mirrorNames(files: InputFile[]): InputFile[] {
+  const seen = new Set<string>();
+  const unique = files.filter((f) => {
+    const key = path.resolve(f.file);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const names = new Set(unique.map((f) => noExt(f.relative)));
+  if (names.size === unique.length) return unique;
+  const base = commonFolder(unique.map((f) => f.file));
+  const mirrored = unique.map((f) => ({ file: f.file, relative: path.relative(base, path.resolve(f.file)) }));
+  // a.jpg and a.png in one folder: those keep their extension in the output name (a.jpg.occlusion.png)
+  const count = new Map<string, number>();
+  for (const f of mirrored) count.set(noExt(f.relative), (count.get(noExt(f.relative)) ?? 0) + 1);
+  return mirrored.map((f) => (count.get(noExt(f.relative))! > 1 ? { file: f.file, relative: f.relative.replace(/(\.[^./\\]+)$/, '$1$1') } : f));
+}
+
+function noExt(rel: string): string {
+  return path.normalize(rel).replace(/\.[^./\\]+$/, '').toLowerCase();
+}
+
 /** Files, folders (their images; with `recursive`, their sub-folders' too) and glob patterns -> image files. */
 export async function expandInputs(args: string[], recursive: boolean): Promise<ExpandedInputs> {
+  const out = await expandRaw(args, recursive);
+  return { files: mirrorNames(out.files), skipped: out.skipped };
+}
+
+async function expandRaw(args: string[], recursive: boolean): Promise<ExpandedInputs> {
   const out: ExpandedInputs = { files: [], skipped: 0 };
   for (const arg of args) {
     let st;

@@ -11,6 +11,14 @@ import { COLORMAPS, type ColormapName } from '../render/colormap.js';
 import { saveOverlay, parseRange, RENDER_DEFAULTS } from '../render/save.js';
 import { saveMap, checkMapPath } from '../heatmap/save.js';
 import { resultJson, resultText, predictionJson } from '../report/json.js';
+import { summaryRow, errorRow, writeSummary, readSummary, type SummaryRow } from '../report/summary.js';
+import { entriesFromSummary, writeReport, relativeHref, type PageEntry } from '../report/page.js';
+import { readManifest, evaluateCase, errorOutcome, outcomeLine, type CaseOutcome, type CheckManifest } from '../report/check.js';
+import { junitXml, type JunitSuite } from '../report/junit.js';
+import { readLabels, LabelIndex, confusion, confusionText, pairName, pairFolder, pairDescription, saveSideBySide } from '../report/review.js';
+import { writeFileAtomic } from '../image/encode.js';
+import { mapRange } from '../heatmap/accumulate.js';
+import { EMBEDDED_MODEL, type OcclusionResult } from '../occlude.js';
 import { expandInputs, type InputFile } from './inputs.js';
 import { Progress } from './progress.js';
 
@@ -91,17 +99,40 @@ interface OccludeFlags extends ModelFlags {
   legend: boolean;
   saveMap?: string;
   recursive?: boolean;
+  resume?: boolean;
+  report?: string;
 }
 
-function addModelOptions(cmd: Command): Command {
-  return cmd
+interface ReviewFlags extends ModelFlags {
+  /** here: labels.csv (image,class); the model's class names come from --class-names */
+  labels?: string;
+  classNames?: string;
+  out: string;
+  report?: string;
+  patch: number;
+  stride?: number;
+  fill: string;
+  colormap: ColormapName;
+  alpha: number;
+  legend: boolean;
+  recursive?: boolean;
+}
+
+interface CheckFlags extends ModelFlags {
+  junit?: string;
+}
+
+function addModelOptions(cmd: Command, o: { labels?: boolean } = {}): Command {
+  cmd
     .option('-m, --model <path>', 'model folder or model.json (TF.js LayersModel or GraphModel; SavedModel with tfjs-node); default: the embedded traffic-light model')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES as string[]).default('auto'))
     .option('--workers <n>', 'inference worker threads (wasm/cpu); default: the number of cores', int('workers'))
     .option('--batch-size <n>', 'variants per forward pass; default: chosen from --memory-budget', int('batch-size'))
     .option('--memory-budget <bytes>', 'memory for batches, e.g. 512MB, 2GB (default 1GB)')
-    .option('--max-pixels <n>', 'refuse images with more pixels than this', int('max-pixels'), DEFAULT_MAX_PIXELS)
-    .option('--labels <a,b,c>', 'class labels (overrides occlude.json)')
+    .option('--max-pixels <n>', 'refuse images with more pixels than this', int('max-pixels'), DEFAULT_MAX_PIXELS);
+  if (o.labels !== false) cmd.option('--labels <a,b,c>', 'class labels (overrides occlude.json)');
+  else cmd.option('--class-names <a,b,c>', 'the model\'s class labels (overrides occlude.json)');
+  return cmd
     .option('--input-size <HxW>', 'model input size (overrides occlude.json)', hw('input-size'))
     .option('--resize <HxW>', 'resize the frame to this before a centre crop (overrides occlude.json)', hw('resize'))
     .addOption(new Option('--crop <mode>', 'centre crop after resize (overrides occlude.json)').choices(['center', 'none']))
@@ -201,6 +232,7 @@ async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter
   // validate everything that does not need the model before loading it
   const range = parseRange(f.range);
   if (f.saveMap) checkMapPath(f.saveMap);
+  if (f.resume && !f.out) throw usageError('--resume needs --out DIR (it reads DIR/summary.jsonl)');
   const inputs = await expandInputs(args, f.recursive ?? false);
   if (!inputs.files.length) throw usageError('no image to process');
   if (inputs.skipped) io.stderr.write(`occlude: skipped ${inputs.skipped} file(s) that are not images\n`);
@@ -210,6 +242,7 @@ async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter
   if (f.out) await fs.mkdir(f.out, { recursive: true }).catch((err) => {
     throw runtimeError(`cannot create ${f.out}: ${messageOf(err)}`, f.out, err);
   });
+  if (f.report) await checkWritable(f.report);
   const opts: OccludeOptions = {
     class: f.class,
     patch: f.patch,
@@ -219,43 +252,84 @@ async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter
     iterate: f.iterate,
     signal: io.signal,
   };
-  const session = await openSession(f, rep);
+  // the summary: one row per image, in input order; rewritten (atomically) as each image finishes
+  const rows = new Map<string, SummaryRow>();
+  const rowKey = (input: InputFile) => path.resolve(input.file);
+  const previous = new Map<string, SummaryRow>();
+  if (f.resume && f.out) for (const r of await readSummary(f.out)) if (r.output) previous.set(r.output, r);
+  const ordered = () => inputs.files.map((i) => rows.get(rowKey(i))).filter((r): r is SummaryRow => !!r);
+  const saveSummary = async () => {
+    if (f.out) await writeSummary(f.out, ordered());
+  };
+  const outName = (output: string) => (f.out ? path.relative(f.out, output).split(path.sep).join('/') : output);
+
+  // --resume: an image is done when its summary row has no error and its overlay exists
+  // (overlays are written atomically, so one that exists is complete)
+  const todo: InputFile[] = [];
+  for (const input of inputs.files) {
+    const prev = f.resume ? previous.get(outName(outputPathFor(input, f))) : undefined;
+    if (prev && !prev.error && (await fs.stat(outputPathFor(input, f)).then((s) => s.isFile(), () => false))) {
+      rows.set(rowKey(input), { ...prev, image: input.file });
+    } else todo.push(input);
+  }
+  if (f.resume) io.stderr.write(`occlude: resuming: ${inputs.files.length - todo.length} of ${inputs.files.length} image(s) already done\n`);
+
+  let session: Session | null = null;
   const progress = Progress.for(io.stderr, f.quiet === true);
   let variantsSoFar = 0;
+  let done = inputs.files.length - todo.length;
   try {
-    for (let n = 0; n < inputs.files.length; n++) {
-      const input = inputs.files[n];
+    if (todo.length) session = await openSession(f, rep);
+    progress.reset(); // the rate counts inference, not model loading
+    for (const input of todo) {
       const output = outputPathFor(input, f);
       try {
         if (io.signal?.aborted) break;
         if (f.out) await fs.mkdir(path.dirname(output), { recursive: true });
         await checkWritable(output);
         if (f.saveMap) await checkWritable(f.saveMap);
-        const result = await session.occlude(input.file, {
+        const result = await session!.occlude(input.file, {
           ...opts,
-          onProgress: (done, total) => progress.update(path.basename(input.file), n, inputs.files.length, done, total, variantsSoFar + done),
+          onProgress: (d, total) => progress.update(path.basename(input.file), done, inputs.files.length, d, total, variantsSoFar + d),
         });
         variantsSoFar += result.variants;
         progress.clear();
         await saveOverlay(output, result, { colormap: f.colormap, alpha: f.alpha, range, legend: f.legend });
         if (f.saveMap) await saveMap(f.saveMap, result.map, result.width, result.height);
+        rows.set(rowKey(input), summaryRow(result, outName(output)));
+        await saveSummary();
         rep.info(`${input.file}: ${result.evaluated} of ${result.variants} variants through the model (the rest are outside what it sees), ${result.seconds.toFixed(2)} s, backend ${result.backend}`);
         const paths = { output, map: f.saveMap ?? null };
-        if (f.json) io.stdout.write(JSON.stringify(resultJson(result, paths, modelLabel(session.modelPath))) + '\n');
+        if (f.json) io.stdout.write(JSON.stringify(resultJson(result, paths, modelLabel(session!.modelPath))) + '\n');
         else io.stdout.write(resultText(result, paths).join('\n') + '\n');
       } catch (err) {
         progress.clear();
         if (io.signal?.aborted) break;
         if (err instanceof OccludeError && err.kind === 'usage' && !err.file) throw err; // a bad flag fails every image
         rep.error(err, input.file);
+        const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+        rows.set(rowKey(input), errorRow(input.file, msg.includes(input.file) ? msg : `${input.file}: ${msg}`));
+        await saveSummary().catch((e) => rep.error(e));
+      } finally {
+        done++;
       }
     }
   } finally {
     progress.clear();
-    await session.close();
+    await session?.close();
+    // what was done is kept: the summary and the page list every finished image
+    if (f.report) {
+      const list = ordered();
+      await writeReport(f.report, entriesFromSummary(list, f.report, f.out ?? ''), {
+        title: 'occlude report',
+        subtitle: `${list.length} image(s), ${list.filter((r) => r.error).length} error(s)${f.class ? `, target ${f.class}` : ''}, patch ${f.patch}, stride ${f.stride ?? Math.max(1, Math.floor(f.patch / 2))}`,
+        labels: session?.labels,
+      }).catch((e) => rep.error(e));
+    }
   }
   if (io.signal?.aborted) {
-    io.stderr.write('occlude: interrupted\n');
+    const finished = ordered().length;
+    io.stderr.write(`occlude: interrupted: ${finished} of ${inputs.files.length} image(s) done${f.out ? `, listed in ${path.join(f.out, 'summary.csv')}` : ''}\n`);
     rep.code = Math.max(rep.code, 130);
   }
 }
@@ -279,6 +353,267 @@ async function runPredict(args: string[], f: ModelFlags, io: Io, rep: Reporter):
     }
   } finally {
     await session.close();
+  }
+}
+
+interface ReviewedFrame {
+  image: string;
+  truth: string;
+  predicted: string;
+  probability: number;
+  probabilities: Record<string, number>;
+}
+
+interface MapSummary {
+  class: string;
+  probability: number;
+  minProbability: number;
+  minPatch: OcclusionResult['minPatch'];
+  maxProbability: number;
+}
+
+interface ReviewedMistake extends ReviewedFrame {
+  pair: string;
+  output: string | null;
+  /** the heat-maps' summaries; maxProbability: the highest value of the per-pixel map */
+  predictedMap: MapSummary | null;
+  trueMap: MapSummary | null;
+  error?: string;
+}
+
+async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Reporter): Promise<void> {
+  const labelsFile = f.labels!;
+  const labelRows = await readLabels(labelsFile);
+  const index = new LabelIndex(labelRows);
+  const inputs = await expandInputs(args, f.recursive ?? false);
+  if (!inputs.files.length) throw usageError('no image to review');
+  if (inputs.skipped) io.stderr.write(`occlude: skipped ${inputs.skipped} file(s) that are not images\n`);
+  await fs.mkdir(f.out, { recursive: true }).catch((err) => {
+    throw runtimeError(`cannot create ${f.out}: ${messageOf(err)}`, f.out, err);
+  });
+  const report = f.report ?? path.join(f.out, 'index.html');
+  await checkWritable(report);
+  const session = await openSession({ ...f, labels: f.classNames }, rep);
+  const progress = Progress.for(io.stderr, f.quiet === true);
+  const frames: (ReviewedFrame & { input: InputFile })[] = [];
+  const mistakes: ReviewedMistake[] = [];
+  const unlabelled: string[] = [];
+  const failed: { image: string; error: string }[] = [];
+  const fail = (err: unknown, image: string) => {
+    rep.error(err, image);
+    failed.push({ image, error: messageOf(err).split('\n')[0] });
+  };
+  try {
+    const unknown = [...new Set(labelRows.map((r) => r.class))].filter((c) => !session.labels.includes(c));
+    if (unknown.length) throw usageError(`${labelsFile}: unknown class ${unknown.map((c) => JSON.stringify(c)).join(', ')}; the model's classes are ${session.labels.join(', ')}`, labelsFile);
+    // 1. classify every labelled frame
+    for (let n = 0; n < inputs.files.length; n++) {
+      const input = inputs.files[n];
+      if (io.signal?.aborted) break;
+      const truth = index.get(input.file, input.relative);
+      if (!truth) {
+        unlabelled.push(input.file);
+        continue;
+      }
+      progress.update(`classifying ${path.basename(input.file)}`, n, inputs.files.length, 0, 1, 0);
+      try {
+        const p = await session.predict(input.file);
+        frames.push({ input, image: input.file, truth, predicted: p.class, probability: p.probability, probabilities: p.probabilities });
+      } catch (err) {
+        progress.clear();
+        fail(err, input.file);
+      }
+    }
+    progress.clear();
+    if (unlabelled.length) io.stderr.write(`occlude: ${unlabelled.length} frame(s) not in ${labelsFile}, left out: ${unlabelled.slice(0, 3).join(', ')}${unlabelled.length > 3 ? ', ...' : ''}\n`);
+    // 2. each mistake: the predicted class's map beside the true class's, grouped by confusion pair
+    const order = (c: string) => session.labels.indexOf(c);
+    const wrong = frames
+      .filter((fr) => fr.truth !== fr.predicted)
+      .sort((a, b) => order(a.truth) - order(b.truth) || order(a.predicted) - order(b.predicted) || a.image.localeCompare(b.image));
+    let variantsSoFar = 0;
+    for (let n = 0; n < wrong.length; n++) {
+      const fr = wrong[n];
+      const { input, ...frame } = fr;
+      const m: ReviewedMistake = { ...frame, pair: pairName(fr.truth, fr.predicted), output: null, predictedMap: null, trueMap: null };
+      if (io.signal?.aborted) break;
+      try {
+        const opts = { patch: f.patch, stride: f.stride, fill: f.fill, signal: io.signal };
+        const maps: OcclusionResult[] = [];
+        for (const [k, cls] of [fr.predicted, fr.truth].entries()) {
+          const r = await session.occlude(input.file, {
+            ...opts,
+            class: cls,
+            onProgress: (d, t) => progress.update(`${path.basename(input.file)} (${cls})`, n, wrong.length, d + k * t, 2 * t, variantsSoFar + d),
+          });
+          variantsSoFar += r.variants;
+          maps.push(r);
+        }
+        progress.clear();
+        const output = path.join(f.out, pairFolder(fr.truth, fr.predicted), input.relative.replace(/\.[^./\\]+$/, '') + '.review.png');
+        await fs.mkdir(path.dirname(output), { recursive: true });
+        await saveSideBySide(output, maps[0], maps[1], { colormap: f.colormap, alpha: f.alpha, legend: f.legend });
+        const info = (r: OcclusionResult) => ({ class: r.class, probability: r.probability, minProbability: r.minProbability, minPatch: r.minPatch, maxProbability: mapRange(r.map).max });
+        m.output = output;
+        m.predictedMap = info(maps[0]);
+        m.trueMap = info(maps[1]);
+      } catch (err) {
+        progress.clear();
+        if (io.signal?.aborted) break;
+        if (err instanceof OccludeError && err.kind === 'usage' && !err.file) throw err;
+        fail(err, input.file);
+        m.error = messageOf(err).split('\n')[0];
+      }
+      mistakes.push(m);
+    }
+  } finally {
+    progress.clear();
+    await session.close();
+  }
+
+  // 3. the confusion matrix, confusion.json and the page
+  const conf = confusion(session.labels, frames);
+  const pairs = [...new Map(mistakes.map((m) => [m.pair, { name: m.pair, truth: m.truth, predicted: m.predicted }])).values()];
+  const groups = pairs.map((p) => ({
+    pair: p.name,
+    truth: p.truth,
+    predicted: p.predicted,
+    description: pairDescription(p.truth, p.predicted),
+    folder: path.join(f.out, pairFolder(p.truth, p.predicted)),
+    images: mistakes.filter((m) => m.pair === p.name).map((m) => m.image),
+  }));
+  const doc = {
+    labels: conf.labels,
+    rows: 'true class',
+    columns: 'predicted class',
+    matrix: conf.matrix,
+    total: conf.total,
+    correct: conf.correct,
+    accuracy: conf.accuracy,
+    model: modelLabel(session.modelPath),
+    patch: f.patch,
+    stride: f.stride ?? Math.max(1, Math.floor(f.patch / 2)),
+    groups,
+    mistakes,
+    frames: frames.map(({ input: _input, ...fr }) => fr),
+    unlabelled,
+    errors: failed,
+    interrupted: io.signal?.aborted === true,
+  };
+  await writeFileAtomic(path.join(f.out, 'confusion.json'), JSON.stringify(doc, null, 1) + '\n');
+  const pct = (p: number) => (p * 100).toFixed(2) + '%';
+  const entries: PageEntry[] = mistakes.map((m) => ({
+    image: m.image,
+    overlay: m.output ? relativeHref(report, m.output) : null,
+    original: relativeHref(report, m.image),
+    predicted: m.predicted,
+    probability: m.probability,
+    class: m.predicted,
+    classProbability: m.probability,
+    minProbability: m.predictedMap?.minProbability ?? null,
+    minPatch: m.predictedMap?.minPatch ?? null,
+    error: m.error ?? null,
+    group: m.pair,
+    truth: m.truth,
+    note: m.predictedMap && m.trueMap
+      ? `left: ${m.predicted} map, min ${pct(m.predictedMap.minProbability)}; right: ${m.truth} map, ${pct(m.trueMap.probability)} unoccluded, up to ${pct(m.trueMap.maxProbability)}`
+      : undefined,
+  }));
+  await writeReport(report, entries, {
+    title: 'occlude review: mistakes',
+    subtitle: `${conf.correct} of ${conf.total} correct; ${mistakes.length} mistake(s) in ${groups.length} confusion pair(s). Each image: predicted class's heat-map left, true class's right.`,
+    groups: groups.map((g) => ({ name: g.pair, description: g.description })),
+    labels: session.labels,
+  });
+  if (f.json) io.stdout.write(JSON.stringify({ ...doc, confusion: path.join(f.out, 'confusion.json'), report }) + '\n');
+  else {
+    const lines = [confusionText(conf).trimEnd()];
+    for (const g of groups) {
+      lines.push('', `${g.pair}: ${g.description} (${g.images.length})`);
+      for (const m of mistakes.filter((x) => x.pair === g.pair)) {
+        lines.push(`  ${m.image}: predicted ${m.predicted} ${pct(m.probability)}, true ${m.truth} ${pct(m.probabilities[m.truth] ?? 0)}${m.output ? ` -> ${m.output}` : m.error ? ` (error: ${m.error})` : ''}`);
+      }
+    }
+    lines.push('', `confusion matrix: ${path.join(f.out, 'confusion.json')}`, `page: ${report}`);
+    io.stdout.write(lines.join('\n') + '\n');
+  }
+  if (io.signal?.aborted) {
+    io.stderr.write('occlude: interrupted\n');
+    rep.code = Math.max(rep.code, 130);
+  }
+}
+
+async function runCheck(files: string[], f: CheckFlags, io: Io, rep: Reporter): Promise<void> {
+  const manifests: CheckManifest[] = [];
+  for (const file of files) manifests.push(await readManifest(file, EMBEDDED_MODEL)); // all valid before any work
+  if (f.junit) await checkWritable(f.junit);
+  const suites: JunitSuite[] = [];
+  const progress = Progress.for(io.stderr, f.quiet === true);
+  const say = (s: string) => (f.json ? io.stderr : io.stdout).write(s + '\n');
+  try {
+    for (const m of manifests) {
+      const t0 = Date.now();
+      const outcomes: CaseOutcome[] = [];
+      suites.push({ name: m.file, outcomes, seconds: 0 });
+      if (manifests.length > 1 && !f.json) say(`${m.file}:`);
+      const session = await openSession({ ...f, model: f.model ?? m.model ?? undefined }, rep);
+      let variantsSoFar = 0;
+      const cache = new Map<string, OcclusionResult>();
+      let cacheFile = '';
+      try {
+        for (let n = 0; n < m.cases.length; n++) {
+          const c = m.cases[n];
+          if (io.signal?.aborted) break;
+          const t = Date.now();
+          let outcome: CaseOutcome;
+          try {
+            if (c.evidence?.length) {
+              const key = JSON.stringify([c.file, c.class, c.patch ?? m.patch, c.stride ?? m.stride]);
+              if (cacheFile !== c.file) cache.clear(); // keep only the current image's maps
+              cacheFile = c.file;
+              const r = cache.get(key) ?? await session.occlude(c.file, {
+                class: c.class,
+                patch: c.patch ?? m.patch,
+                stride: c.stride ?? m.stride,
+                fill: m.fill,
+                signal: io.signal,
+                onProgress: (d, total) => progress.update(c.name, n, m.cases.length, d, total, variantsSoFar + d),
+              });
+              if (!cache.has(key)) variantsSoFar += r.variants;
+              cache.set(key, r); // several cases on the same image and class share one map
+              progress.clear();
+              outcome = evaluateCase(c, m, r.predicted, { map: r.map, width: r.width, height: r.height, probability: r.probability, class: r.class, minPatch: r.minPatch, minProbability: r.minProbability }, (Date.now() - t) / 1000);
+            } else {
+              const p = await session.predict(c.file);
+              outcome = evaluateCase(c, m, p, null, (Date.now() - t) / 1000);
+            }
+          } catch (err) {
+            progress.clear();
+            if (io.signal?.aborted) break;
+            const msg = messageOf(err).split('\n')[0];
+            outcome = errorOutcome(c, msg.includes(c.file) || msg.includes(c.image) ? msg : `${c.image}: ${msg}`, (Date.now() - t) / 1000);
+          }
+          outcomes.push(outcome);
+          if (f.json) io.stdout.write(JSON.stringify({ manifest: m.file, ...outcome }) + '\n');
+          else say(outcomeLine(outcome));
+        }
+      } finally {
+        progress.clear();
+        await session.close();
+        suites[suites.length - 1].seconds = (Date.now() - t0) / 1000;
+      }
+    }
+  } finally {
+    if (f.junit && suites.length) await writeFileAtomic(f.junit, junitXml(suites)).catch((e) => rep.error(e));
+  }
+  const all = suites.flatMap((s) => s.outcomes);
+  const failed = all.filter((o) => !o.pass).length;
+  const total = manifests.reduce((t, m) => t + m.cases.length, 0);
+  say(`${all.length - failed} passed, ${failed} failed${all.length < total ? `, ${total - all.length} not run` : ''}${f.junit ? ` (JUnit: ${f.junit})` : ''}`);
+  if (failed) rep.code = Math.max(rep.code, 1);
+  if (io.signal?.aborted) {
+    io.stderr.write('occlude: interrupted\n');
+    rep.code = Math.max(rep.code, 130);
   }
 }
 
@@ -309,13 +644,21 @@ export function createProgram(io: Io, state: Runner = { code: 0 }): Command {
     .option('--no-legend', 'no colour bar')
     .option('--save-map <file>', 'raw heat-map: .f32 (float32 LE, HxW), .json or .png (16-bit)')
     .option('-r, --recursive', 'descend into sub-folders')
+    .option('--resume', 'skip images already done in --out (summary row without error and overlay present)')
+    .option('--report <file>', 'write a static HTML page of the results (e.g. results/index.html)')
     .addHelpText(
       'after',
       `
 Examples:
   occlude frame.jpg --class red --patch 64 --stride 16
   occlude frame.jpg --model ../shared/seed-model/nexar-squeezenet-a --patch 32 --stride 16 --json
+  occlude frames/ more/*.jpg --out results/ --class red --report results/index.html
+  occlude frames/ --recursive --out results/ --resume
   occlude predict frame1.jpg frame2.jpg --json
+  occlude review frames/ --labels labels.csv --out review/
+  occlude check fixtures/manifest.json --junit results.xml
+
+With --out DIR, DIR/summary.csv and DIR/summary.jsonl get one row per image.
 
 Exit codes: 0 ok, 1 runtime failure (unreadable image or model, unwritable output), 2 usage error.`,
     )
@@ -333,6 +676,57 @@ Exit codes: 0 ok, 1 runtime failure (unreadable image or model, unwritable outpu
     const rep = new Reporter(io, flags);
     await runWith(rep, state, () => runPredict(images, flags, io, rep));
   });
+  const review = program
+    .command('review')
+    .description('classify labelled frames, print the confusion matrix, and show each mistake as two heat-maps: predicted class and true class')
+    .argument('<images...>', 'image files, folders or glob patterns')
+    .requiredOption('--labels <csv>', 'labels.csv with the columns image,class')
+    .requiredOption('--out <dir>', 'output folder: confusion.json, one side-by-side PNG per mistake, index.html')
+    .option('--report <file>', 'the review page (default: <out>/index.html)')
+    .option('-p, --patch <px>', 'patch size in pixels', int('patch'), DEFAULTS.patch)
+    .option('-s, --stride <px>', 'stride in pixels (default: half the patch)', int('stride'))
+    .option('--fill <value>', 'occluder: grey level 0..1, hex colour, mean or blur', '0.5')
+    .addOption(new Option('--colormap <name>', 'heat-map colours').choices(COLORMAPS as string[]).default(RENDER_DEFAULTS.colormap))
+    .option('--alpha <a>', 'heat-map opacity 0..1', num('alpha', 0, 1), RENDER_DEFAULTS.alpha)
+    .option('--no-legend', 'no colour bar')
+    .option('-r, --recursive', 'descend into sub-folders');
+  addModelOptions(review, { labels: false })
+    .addHelpText(
+      'after',
+      `
+Example:
+  occlude review frames/ --labels labels.csv --out review/ --model ../shared/seed-model/nexar-squeezenet-a
+
+Mistakes are grouped by confusion pair (true→predicted), e.g. review/none-as-red/frame.review.png:
+left the predicted class's heat-map, right the true class's. Exit code 0 (mistakes are the output),
+1 when a frame could not be read.`,
+    )
+    .action(async (images: string[], flags: ReviewFlags) => {
+      const rep = new Reporter(io, flags);
+      await runWith(rep, state, () => runReview(images, flags, io, rep));
+    });
+
+  const check = program
+    .command('check')
+    .description('check heat-maps against a manifest of expected classes and evidence boxes (for CI)')
+    .argument('<manifests...>', 'manifest JSON files')
+    .option('--junit <file>', 'write JUnit XML');
+  addModelOptions(check)
+    .addHelpText(
+      'after',
+      `
+Example:
+  occlude check fixtures/manifest.json --junit results.xml
+
+A case passes when the predicted class equals "class" (when given) and the minimum of that
+class's heat-map lies in one of the "evidence" boxes (or, with "rule": "energy", at least
+"minShare" of the probability drop does). --model overrides the manifest's model.
+Exit codes: 0 all cases pass, 1 a case fails, 2 a bad manifest.`,
+    )
+    .action(async (manifests: string[], flags: CheckFlags) => {
+      const rep = new Reporter(io, flags);
+      await runWith(rep, state, () => runCheck(manifests, flags, io, rep));
+    });
   return program;
 }
 

@@ -30,7 +30,7 @@ export class Progress {
     const frac = total ? done / total : 0;
     const width = 20;
     const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '-');
-    const line = `[${bar}] image ${imagesDone + 1}/${imagesTotal} ${label}  ${done}/${total} variants  ${rate.toFixed(1)}/s  ETA ${eta}s`;
+    const line = `[${bar}] image ${imagesDone + 1}/${imagesTotal} (${imagesDone} done, ${imagesTotal - imagesDone} to do) ${label}  ${done}/${total} variants  ${rate.toFixed(1)}/s  ETA ${duration(eta)}`;
     const cols = this.stream.columns ?? 100;
     this.stream.write('\r' + line.slice(0, cols - 1).padEnd(Math.min(cols - 1, line.length)) + '\x1b[K');
     this.shown = true;
@@ -40,4 +40,11 @@ export class Progress {
     if (this.enabled && this.shown) this.stream.write('\r\x1b[K');
     this.shown = false;
   }
+}
+
+/** 42s, 3m05s, 1h02m */
+export function duration(secs: number): string {
+  if (secs < 60) return `${secs}s`;
+  if (secs < 3600) return `${Math.floor(secs / 60)}m${String(secs % 60).padStart(2, '0')}s`;
+  return `${Math.floor(secs / 3600)}h${String(Math.floor((secs % 3600) / 60)).padStart(2, '0')}m`;
 }

@@ -1,0 +1,364 @@
+import { promises as fs, existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Rect } from '../plan/grid.js';
+import { usageError, runtimeError, messageOf } from '../errors.js';
+
+/**
+ * `occlude check` manifests:
+ *   {"model": "models/traffic-light", "patch": 32, "stride": 16,
+ *    "cases": [{"image": "red-single.jpg", "class": "red",
+ *               "evidence": [{"left": 210, "top": 40, "width": 12, "height": 30}]}]}
+ * Relative paths resolve against the manifest's folder.
+ */
+export type Rule = 'min' | 'energy';
+
+export interface CheckCase {
+  image: string;
+  /** shown in the output and JUnit; default the image path as written */
+  name?: string;
+  /** the class the model must predict; also the class of the heat-map (default: the predicted class) */
+  class?: string;
+  /** where the evidence is; without it only the class is checked */
+  evidence?: Rect[];
+  /** min (default): the map's minimum lies in a box; energy: at least minShare of the probability drop does */
+  rule?: Rule;
+  minShare?: number;
+  patch?: number;
+  stride?: number;
+}
+
+export interface CheckManifest {
+  /** the manifest file */
+  file: string;
+  /** resolved model folder (null: the embedded model) */
+  model: string | null;
+  patch: number;
+  stride: number;
+  fill?: string;
+  rule: Rule;
+  minShare: number;
+  cases: (CheckCase & { file: string; name: string })[];
+}
+
+export const DEFAULT_MIN_SHARE = 0.5;
+
+function isBox(b: unknown): b is Rect {
+  if (!b || typeof b !== 'object') return false;
+  const r = b as Record<string, unknown>;
+  return ['left', 'top', 'width', 'height'].every((k) => typeof r[k] === 'number' && Number.isFinite(r[k] as number)) && (r.width as number) > 0 && (r.height as number) > 0;
+}
+
+function posInt(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0;
+}
+
+/** Read and validate a manifest; `embeddedModel` is used for "models/traffic-light" when no such folder is beside the manifest. */
+export async function readManifest(file: string, embeddedModel: string): Promise<CheckManifest> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw runtimeError(`${file}: ${code === 'ENOENT' ? 'no such file' : messageOf(err)}`, file, err);
+  }
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw usageError(`${file}: not valid JSON (${messageOf(err)})`, file);
+  }
+  return parseManifest(raw, file, embeddedModel);
+}
+
+export function parseManifest(raw: unknown, file: string, embeddedModel: string): CheckManifest {
+  const bad = (what: string) => usageError(`${file}: ${what}`, file);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('a manifest is a JSON object with "cases"');
+  const m = raw as Record<string, unknown>;
+  const dir = path.dirname(path.resolve(file));
+  let model: string | null = null;
+  if (m.model !== undefined) {
+    if (typeof m.model !== 'string' || !m.model) throw bad('"model" must be a path');
+    const resolved = path.resolve(dir, m.model);
+    const norm = m.model.replace(/\\/g, '/').replace(/\/+$/, '');
+    const embedded = norm === 'embedded' || norm === 'embedded:traffic-light' || norm === 'models/traffic-light';
+    model = embedded && !existsSync(resolved) ? embeddedModel : resolved;
+  }
+  const patch = m.patch ?? 32;
+  if (!posInt(patch)) throw bad(`Expected positive integer for patch but received ${JSON.stringify(m.patch)}`);
+  const stride = m.stride ?? Math.max(1, Math.floor((patch as number) / 2));
+  if (!posInt(stride)) throw bad(`Expected positive integer for stride but received ${JSON.stringify(m.stride)}`);
+  const rule = m.rule ?? 'min';
+  if (rule !== 'min' && rule !== 'energy') throw bad(`Expected min or energy for rule but received ${JSON.stringify(rule)}`);
+  const minShare = m.minShare ?? DEFAULT_MIN_SHARE;
+  if (typeof minShare !== 'number' || !(minShare > 0 && minShare <= 1)) throw bad(`Expected number between 0 and 1 for minShare but received ${JSON.stringify(minShare)}`);
+  if (m.fill !== undefined && typeof m.fill !== 'string' && typeof m.fill !== 'number') throw bad('"fill" must be a string or number');
+  if (!Array.isArray(m.cases) || !m.cases.length) throw bad('"cases" must be a non-empty list');
+  const names = new Set<string>();
+  const cases = m.cases.map((c: unknown, i: number) => {
+    const where = `case ${i + 1}`;
+    if (!c || typeof c !== 'object') throw bad(`${where} is not an object`);
+    const k = c as Record<string, unknown>;
+    if (typeof k.image !== 'string' || !k.image) throw bad(`${where} has no "image"`);
+    if (k.class !== undefined && typeof k.class !== 'string') throw bad(`${where} (${k.image}): "class" must be a string`);
+    if (k.evidence !== undefined && (!Array.isArray(k.evidence) || !k.evidence.every(isBox))) {
+      throw bad(`${where} (${k.image}): "evidence" must be a list of {left, top, width, height} boxes`);
+    }
+    if (k.rule !== undefined && k.rule !== 'min' && k.rule !== 'energy') throw bad(`${where} (${k.image}): Expected min or energy for rule but received ${JSON.stringify(k.rule)}`);
+    if (k.minShare !== undefined && (typeof k.minShare !== 'number' || !(k.minShare > 0 && k.minShare <= 1))) {
+      throw bad(`${where} (${k.image}): Expected number between 0 and 1 for minShare but received ${JSON.stringify(k.minShare)}`);
+    }
+    if (k.patch !== undefined && !posInt(k.patch)) throw bad(`${where} (${k.image}): Expected positive integer for patch but received ${JSON.stringify(k.patch)}`);
+    if (k.stride !== undefined && !posInt(k.stride)) throw bad(`${where} (${k.image}): Expected positive integer for stride but received ${JSON.stringify(k.stride)}`);
+    let name = typeof k.name === 'string' && k.name ? k.name : k.image;
+    for (let n = 2; names.has(name); n++) name = `${k.image} #${n}`;
+    names.add(name);
+    return {
+      image: k.image,
+      file: path.resolve(dir, k.image),
+      name,
+      class: k.class as string | undefined,
+      evidence: k.evidence as Rect[] | undefined,
+      rule: k.rule as Rule | undefined,
+      minShare: k.minShare as number | undefined,
+      patch: k.patch as number | undefined,
+      stride: k.stride as number | undefined,
+    };
+  });
+  return {
+    file,
+    model,
+    patch: patch as number,
+    stride: stride as number,
+    fill: m.fill === undefined ? undefined : String(m.fill),
+    rule,
+    minShare,
+    cases,
+  };
+}
+
+export interface MinimumPoint {
+  x: number;
+  y: number;
+  value: number;
+  /** bounding box of the minimum region (the 4-connected pixels equal to the minimum around the first one) */
+  region: Rect;
+}
+
+/**
+ * The minimum of a heat-map as one point. The map is piecewise constant (cells of the patch
+ * grid), so the lowest value usually covers a region: the point is the centroid (rounded) of the
+ * 4-connected region of pixels equal to the minimum that holds the first minimum pixel in
+ * row-major order.
+ */
+export function minimumPoint(map: ArrayLike<number>, width: number, height: number): MinimumPoint {
+  let first = 0;
+  for (let i = 1; i < width * height; i++) if (map[i] < map[first]) first = i;
+  const value = map[first];
+  const seen = new Uint8Array(width * height);
+  const stack = [first];
+  seen[first] = 1;
+  let sx = 0;
+  let sy = 0;
+  let n = 0;
+  let x0 = width;
+  let y0 = height;
+  let x1 = -1;
+  let y1 = -1;
+  while (stack.length) {
+    const i = stack.pop()!;
+    const x = i % width;
+    const y = (i - x) / width;
+    sx += x;
+    sy += y;
+    n++;
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x);
+    y1 = Math.max(y1, y);
+    const next = [x > 0 ? i - 1 : -1, x < width - 1 ? i + 1 : -1, y > 0 ? i - width : -1, y < height - 1 ? i + width : -1];
+    for (const j of next) {
+      if (j >= 0 && !seen[j] && map[j] === value) {
+        seen[j] = 1;
+        stack.push(j);
+      }
+    }
+  }
+  return { x: Math.round(sx / n), y: Math.round(sy / n), value, region: { left: x0, top: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 } };
+}
+
+/**
+ * Where the map's minimum value is reached inside a box: the first box (in order) that holds a pixel
+ * equal to the minimum, and the point shown for it (the rounded centroid of those pixels when it is
+ * one of them, else the first of them in row-major order). Null when no box holds one.
+ */
+export function minimumInBoxes(map: ArrayLike<number>, width: number, height: number, value: number, boxes: Rect[]): { box: Rect; x: number; y: number } | null {
+  for (const box of boxes) {
+    const x0 = Math.max(0, Math.ceil(box.left));
+    const y0 = Math.max(0, Math.ceil(box.top));
+    const x1 = Math.min(width, Math.ceil(box.left + box.width));
+    const y1 = Math.min(height, Math.ceil(box.top + box.height));
+    let n = 0;
+    let sx = 0;
+    let sy = 0;
+    let first: [number, number] | null = null;
+    for (let y = y0; y < y1; y++) {
+      for (let x = x0; x < x1; x++) {
+        if (map[y * width + x] !== value) continue;
+        first ??= [x, y];
+        n++;
+        sx += x;
+        sy += y;
+      }
+    }
+    if (!first) continue;
+    const cx = Math.round(sx / n);
+    const cy = Math.round(sy / n);
+    if (inBox(cx, cy, box) && map[cy * width + cx] === value) return { box, x: cx, y: cy };
+    return { box, x: first[0], y: first[1] };
+  }
+  return null;
+}
+
+export function inBox(x: number, y: number, b: Rect): boolean {
+  return x >= b.left && x < b.left + b.width && y >= b.top && y < b.top + b.height;
+}
+
+/** The share of the probability drop, max(0, probability - map), that lies inside the boxes (their union). */
+export function energyShare(map: ArrayLike<number>, width: number, height: number, probability: number, boxes: Rect[]): { share: number; total: number } {
+  let total = 0;
+  let inside = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const d = Math.max(0, probability - map[y * width + x]);
+      if (!d) continue;
+      total += d;
+      if (boxes.some((b) => inBox(x, y, b))) inside += d;
+    }
+  }
+  return { share: total > 0 ? inside / total : 0, total };
+}
+
+export const boxText = (b: Rect) => `${b.width}x${b.height} at (${b.left},${b.top})`;
+const pct = (p: number) => (p * 100).toFixed(p > 0.9999 || p < 0.0001 ? 4 : 2) + '%';
+
+export interface CaseOutcome {
+  name: string;
+  image: string;
+  pass: boolean;
+  /** why it failed (empty when it passed) */
+  reasons: string[];
+  /** one line: what was found */
+  detail: string;
+  predicted: string | null;
+  probability: number | null;
+  expected: string | null;
+  /** the class of the heat-map */
+  class: string | null;
+  rule: Rule | null;
+  minimum: MinimumPoint | null;
+  minPatch: Rect | null;
+  minProbability: number | null;
+  share: number | null;
+  minShare: number | null;
+  evidence: Rect[] | null;
+  seconds: number;
+  error: string | null;
+}
+
+export interface MapInfo {
+  map: ArrayLike<number>;
+  width: number;
+  height: number;
+  /** unoccluded probability of the map's class */
+  probability: number;
+  class: string;
+  minPatch: Rect;
+  minProbability: number;
+}
+
+/** Decide one case from the prediction and (when the case has evidence) the heat-map of its class. */
+export function evaluateCase(
+  c: { name: string; image: string; class?: string; evidence?: Rect[]; rule?: Rule; minShare?: number },
+  defaults: { rule: Rule; minShare: number },
+  predicted: { class: string; probability: number },
+  m: MapInfo | null,
+  seconds = 0,
+): CaseOutcome {
+  const reasons: string[] = [];
+  const found: string[] = [`predicted ${predicted.class} (${pct(predicted.probability)})`];
+  if (c.class !== undefined && predicted.class !== c.class) reasons.push(`predicted ${predicted.class} (${pct(predicted.probability)}), expected ${c.class}`);
+  const rule = c.evidence?.length ? (c.rule ?? defaults.rule) : null;
+  const minShare = rule === 'energy' ? (c.minShare ?? defaults.minShare) : null;
+  let minimum: MinimumPoint | null = null;
+  let share: number | null = null;
+  if (rule && m) {
+    const boxes = c.evidence!;
+    const list = boxes.map(boxText).join(', ');
+    minimum = minimumPoint(m.map, m.width, m.height);
+    let max = -Infinity;
+    for (let i = 0; i < m.width * m.height; i++) if (m.map[i] > max) max = m.map[i];
+    const flat = !(max > minimum.value);
+    if (rule === 'min') {
+      // the minimum value usually covers a region (a cell of the patch grid): it is inside a box when
+      // any pixel at the minimum is; otherwise the region's centre is reported
+      const hit = flat ? null : minimumInBoxes(m.map, m.width, m.height, minimum.value, boxes);
+      if (flat) reasons.push(`the ${m.class} map has no contrast (every pixel ${minimum.value}): its minimum points nowhere`);
+      else if (hit) found.push(`${m.class} minimum at (${hit.x},${hit.y}) inside box ${boxText(hit.box)}`);
+      else reasons.push(`${m.class} minimum at (${minimum.x},${minimum.y}) outside all boxes (${list})`);
+    } else {
+      const e = energyShare(m.map, m.width, m.height, m.probability, boxes);
+      share = e.share;
+      if (e.total === 0) reasons.push(`occluding never lowers ${m.class}: no probability drop to share`);
+      else if (e.share >= minShare!) found.push(`${pct(e.share)} of the ${m.class} probability drop inside the boxes (at least ${pct(minShare!)} needed)`);
+      else reasons.push(`only ${pct(e.share)} of the ${m.class} probability drop inside the boxes (${list}); at least ${pct(minShare!)} needed`);
+    }
+  }
+  return {
+    name: c.name,
+    image: c.image,
+    pass: reasons.length === 0,
+    reasons,
+    detail: found.join('; '),
+    predicted: predicted.class,
+    probability: predicted.probability,
+    expected: c.class ?? null,
+    class: m?.class ?? null,
+    rule,
+    minimum,
+    minPatch: m?.minPatch ?? null,
+    minProbability: m?.minProbability ?? null,
+    share,
+    minShare,
+    evidence: c.evidence ?? null,
+    seconds: Math.round(seconds * 1000) / 1000,
+    error: null,
+  };
+}
+
+export function errorOutcome(c: { name: string; image: string; class?: string; evidence?: Rect[] }, error: string, seconds = 0): CaseOutcome {
+  return {
+    name: c.name,
+    image: c.image,
+    pass: false,
+    reasons: [error],
+    detail: '',
+    predicted: null,
+    probability: null,
+    expected: c.class ?? null,
+    class: null,
+    rule: null,
+    minimum: null,
+    minPatch: null,
+    minProbability: null,
+    share: null,
+    minShare: null,
+    evidence: c.evidence ?? null,
+    seconds: Math.round(seconds * 1000) / 1000,
+    error,
+  };
+}
+
+/** `PASS name: details` or `FAIL name: reasons`. */
+export function outcomeLine(o: CaseOutcome): string {
+  return o.pass ? `PASS ${o.name}: ${o.detail}` : `FAIL ${o.name}: ${o.reasons.join('; ')}`;
+}

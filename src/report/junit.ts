@@ -1,0 +1,51 @@
+import path from 'node:path';
+import type { CaseOutcome } from './check.js';
+import { outcomeLine } from './check.js';
+
+/** Text and attribute values for XML 1.0: escaped, with characters XML cannot hold removed. */
+export function xmlEscape(s: string): string {
+  return s
+    .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+export interface JunitSuite {
+  /** the manifest */
+  name: string;
+  outcomes: CaseOutcome[];
+  seconds: number;
+}
+
+/**
+ * JUnit XML of a check run: one <testsuite> per manifest, one <testcase> per case.
+ * A failed check is a <failure>; an image that could not be processed is an <error>.
+ */
+export function junitXml(suites: JunitSuite[], timestamp = new Date()): string {
+  const count = (os: CaseOutcome[]) => ({ tests: os.length, failures: os.filter((o) => !o.pass && !o.error).length, errors: os.filter((o) => o.error).length });
+  const attrs = (os: CaseOutcome[], seconds: number) => {
+    const c = count(os);
+    return `tests="${c.tests}" failures="${c.failures}" errors="${c.errors}" skipped="0" time="${seconds.toFixed(3)}"`;
+  };
+  const all = suites.flatMap((s) => s.outcomes);
+  const total = suites.reduce((t, s) => t + s.seconds, 0);
+  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="occlude check" ${attrs(all, total)}>`];
+  for (const s of suites) {
+    const cls = xmlEscape(`occlude.check.${path.basename(s.name).replace(/\.json$/i, '')}`);
+    lines.push(`  <testsuite name="${xmlEscape(s.name)}" ${attrs(s.outcomes, s.seconds)} timestamp="${timestamp.toISOString().replace(/\.\d+Z$/, '')}">`);
+    for (const o of s.outcomes) {
+      lines.push(`    <testcase classname="${cls}" name="${xmlEscape(o.name)}" file="${xmlEscape(o.image)}" time="${o.seconds.toFixed(3)}">`);
+      if (!o.pass) {
+        const msg = xmlEscape(o.reasons.join('; '));
+        lines.push(o.error ? `      <error message="${msg}" type="error">${msg}</error>` : `      <failure message="${msg}" type="check">${msg}</failure>`);
+      }
+      lines.push(`      <system-out>${xmlEscape(outcomeLine(o))}</system-out>`, '    </testcase>');
+    }
+    lines.push('  </testsuite>');
+  }
+  lines.push('</testsuites>', '');
+  return lines.join('\n');
+}
