@@ -19,3 +19,8 @@ export { renderOverlay } from './render/overlay.js';
 export { saveOverlay, type RenderOptions } from './render/save.js';
 export { resultJson } from './report/json.js';
 export { createProgram, run } from './cli/program.js';
+export { readManifest, evaluateCase, minimumPoint, energyShare, type CheckManifest, type CaseOutcome } from './report/check.js';
+export { junitXml } from './report/junit.js';
+export { writeReport, reportHtml, type PageEntry } from './report/page.js';
+export { readLabels, confusion, saveSideBySide, type Confusion } from './report/review.js';
+export { summaryRow, writeSummary, readSummary, type SummaryRow } from './report/summary.js';

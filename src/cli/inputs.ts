@@ -17,6 +17,41 @@ export interface ExpandedInputs {
   skipped: number;
 }
 
+/**
+ * A glob as a RegExp: `*` and `?` within one path segment, `**` across segments,
+ * `{a,b}` alternatives and `[...]` classes (node 20's path.matchesGlob is still experimental).
+ */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  let depth = 0;
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        const slash = glob[i + 2] === '/';
+        re += slash ? '(?:.*/)?' : '.*';
+        i += slash ? 2 : 1;
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end < 0) re += '\\[';
+      else {
+        re += '[' + glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\') + ']';
+        i = end;
+      }
+    } else if (c === '{') {
+      re += '(?:';
+      depth++;
+    } else if (c === '}' && depth > 0) {
+      re += ')';
+      depth--;
+    } else if (c === ',' && depth > 0) re += '|';
+    else re += c.replace(/[.+^$()|\\]/g, '\\$&');
+  }
+  return new RegExp('^' + re + '$');
+}
+
 function hasGlob(s: string): boolean {
   return /[*?[\]{}]/.test(s);
 }
@@ -60,8 +95,9 @@ async function expandGlob(pattern: string, out: ExpandedInputs): Promise<void> {
   };
   await everything(base);
   const norm = (s: string) => path.normalize(s).split(path.sep).join('/');
+  const re = globToRegExp(norm(pattern));
   for (const f of all.files) {
-    if (path.matchesGlob(norm(f.file), norm(pattern))) {
+    if (re.test(norm(f.file))) {
       if (IMAGE_EXTENSIONS.includes(path.extname(f.file).toLowerCase())) out.files.push(f);
       else out.skipped++;
     }
