@@ -1,22 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { run } from '../dist/cli/program.js';
 import { evaluateCase, minimumPoint, energyShare, parseManifest, readManifest } from '../dist/report/check.js';
 import { junitXml } from '../dist/report/junit.js';
 import { EMBEDDED_MODEL } from '../dist/occlude.js';
-import { DASHCAM, REFERENCE, ROOT, captureIo, readF32, reference, shared, tmpdir } from './helpers.js';
+import { DASHCAM, REFERENCE, ROOT, readF32, reference, shared, tmpdir, runCli } from './helpers.js';
 
 const ref = reference();
 const A5AF = 'a5af6bd86cf1ee6a2ce4a539ace787f8.jpg';
 let SEED: string;
 let dir: string;
 
-async function cli(args: string[]) {
-  const c = captureIo();
-  const code = await run(args, c.io);
-  return { code, out: c.out, err: c.err };
-}
+const cli = runCli;
 
 beforeAll(() => {
   SEED = shared('seed-model', 'nexar-squeezenet-a');

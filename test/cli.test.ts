@@ -5,20 +5,16 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { run } from '../dist/cli/program.js';
+import '@tensorflow/tfjs-backend-cpu';
 import { readTextChunks } from '../dist/image/encode.js';
-import { BIN, DASHCAM, ROOT, captureIo, readF32, saveLayersModel, shared, tmpdir } from './helpers.js';
+import { BIN, DASHCAM, ROOT, readF32, saveLayersModel, shared, tmpdir, runCli } from './helpers.js';
 
 const FRAME = path.join(DASHCAM, 'a5af6bd86cf1ee6a2ce4a539ace787f8.jpg');
 const FAST = ['--patch', '128', '--stride', '128', '--workers', '1'];
 let SEED: string;
 let dir: string;
 
-async function cli(args: string[], env: Record<string, string | undefined> = {}) {
-  const c = captureIo(env);
-  const code = await run(args, c.io);
-  return { code, out: c.out, err: c.err };
-}
+const cli = runCli;
 
 beforeAll(async () => {
   SEED = shared('seed-model', 'nexar-squeezenet-a');

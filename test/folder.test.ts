@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { run } from '../dist/cli/program.js';
 import { expandInputs } from '../dist/cli/inputs.js';
 import { parseCsv, CSV_COLUMNS } from '../dist/report/summary.js';
-import { BIN, DASHCAM, captureIo, reference, shared, tmpdir } from './helpers.js';
+import { BIN, DASHCAM, reference, shared, tmpdir, runCli } from './helpers.js';
 
 /**
  * Folder runs (issue #4): ../shared/dashcam's six frames in one folder (as symlinks: the data is
@@ -19,11 +19,7 @@ let SEED: string;
 let dir: string;
 let frames: string;
 
-async function cli(args: string[]) {
-  const c = captureIo();
-  const code = await run(args, c.io);
-  return { code, out: c.out, err: c.err };
-}
+const cli = runCli;
 
 function walk(d: string): string[] {
   return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));

@@ -88,3 +88,11 @@ export async function saveLayersModel(model: LayersModel, to: string, occludeJso
   if (occludeJson) writeFileSync(path.join(to, 'occlude.json'), JSON.stringify(occludeJson));
   return to;
 }
+
+/** Run the CLI in-process; resolves to its exit code and what it printed. */
+export async function runCli(args: string[], env: Record<string, string | undefined> = {}) {
+  const { run } = await import('../dist/cli/program.js');
+  const c = captureIo(env);
+  const code = await run(args, c.io);
+  return { code, out: c.out, err: c.err };
+}

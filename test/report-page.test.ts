@@ -3,8 +3,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { run } from '../dist/cli/program.js';
-import { DASHCAM, captureIo, reference, shared, tmpdir } from './helpers.js';
+import { DASHCAM, reference, shared, tmpdir, runCli } from './helpers.js';
 
 /**
  * The report page in a real headless Chromium (Debian's /usr/bin/chromium; .ci/run installs it).
@@ -21,11 +20,7 @@ let report: string;
 let reviewPage: string;
 let SEED: string;
 
-async function cli(args: string[]) {
-  const c = captureIo();
-  const code = await run(args, c.io);
-  return { code, out: c.out, err: c.err };
-}
+const cli = runCli;
 
 /** Open a page from disk; record every request that is not a local file. */
 async function open(file: string): Promise<{ page: Page; remote: string[]; errors: string[] }> {

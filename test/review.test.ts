@@ -2,9 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { run } from '../dist/cli/program.js';
 import { confusion, confusionText, readLabels } from '../dist/report/review.js';
-import { DASHCAM, captureIo, reference, shared, tmpdir } from './helpers.js';
+import { DASHCAM, reference, shared, tmpdir, runCli } from './helpers.js';
 
 /** `occlude review` on the six labelled dash-cam frames, with one label made wrong on purpose. */
 const ref = reference();
@@ -13,11 +12,7 @@ const FAST = ['--patch', '128', '--stride', '128', '--workers', '1'];
 let SEED: string;
 let dir: string;
 
-async function cli(args: string[]) {
-  const c = captureIo();
-  const code = await run(args, c.io);
-  return { code, out: c.out, err: c.err };
-}
+const cli = runCli;
 
 beforeAll(() => {
   SEED = shared('seed-model', 'nexar-squeezenet-a');

@@ -1,7 +1,7 @@
-import { promises as fs, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Rect } from '../plan/grid.js';
-import { usageError, runtimeError, messageOf } from '../errors.js';
+import { usageError, messageOf, readTextFile } from '../errors.js';
 
 /**
  * `occlude check` manifests:
@@ -54,13 +54,7 @@ function posInt(v: unknown): boolean {
 
 /** Read and validate a manifest; `embeddedModel` is used for "models/traffic-light" when no such folder is beside the manifest. */
 export async function readManifest(file: string, embeddedModel: string): Promise<CheckManifest> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw runtimeError(`${file}: ${code === 'ENOENT' ? 'no such file' : messageOf(err)}`, file, err);
-  }
+  const text = await readTextFile(file);
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(text);

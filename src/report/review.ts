@@ -1,10 +1,9 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { OcclusionResult } from '../occlude.js';
 import { renderOverlay } from '../render/overlay.js';
 import { resolveRange, RENDER_DEFAULTS, type RenderOptions } from '../render/save.js';
 import { encodePng, writeFileAtomic } from '../image/encode.js';
-import { usageError, runtimeError, messageOf } from '../errors.js';
+import { usageError, readTextFile } from '../errors.js';
 import { parseCsv } from './summary.js';
 
 /** labels.csv: a header with the columns `image,class` (any order, other columns ignored). */
@@ -16,13 +15,7 @@ export interface LabelRow {
 }
 
 export async function readLabels(file: string): Promise<LabelRow[]> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw runtimeError(`${file}: ${code === 'ENOENT' ? 'no such file' : messageOf(err)}`, file, err);
-  }
+  const text = await readTextFile(file);
   const rows = parseCsv(text);
   if (!rows.length) throw usageError(`${file}: empty; expected a header "image,class" and one row per frame`, file);
   const header = rows[0].map((h) => h.trim().toLowerCase());

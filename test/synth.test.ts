@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import sharp from 'sharp';
+import { Rng } from '../src/synth/rng.js';
+import { generateFrame } from '../src/synth/render.js';
+import { evidenceOf } from '../src/synth/manifest.js';
+
+const W = 455;
+const H = 256;
+
+describe('Rng', () => {
+  it('is deterministic and seed-dependent', () => {
+    const a = new Rng(7, 3);
+    const b = new Rng(7, 3);
+    const c = new Rng(7, 4);
+    const sa = Array.from({ length: 20 }, () => a.next());
+    const sb = Array.from({ length: 20 }, () => b.next());
+    const sc = Array.from({ length: 20 }, () => c.next());
+    expect(sa).toEqual(sb);
+    expect(sa).not.toEqual(sc);
+    for (const v of sa) expect(v >= 0 && v < 1).toBe(true);
+  });
+});
+
+describe('scene generator', () => {
+  it('gives byte-identical frames for the same seed and index', async () => {
+    for (const i of [0, 5]) {
+      const a = await generateFrame(123, i, { width: W, height: H });
+      const b = await generateFrame(123, i, { width: W, height: H });
+      expect(Buffer.compare(a.jpeg, b.jpeg)).toBe(0);
+      expect(a.scene.lights).toEqual(b.scene.lights);
+    }
+    const c = await generateFrame(124, 0, { width: W, height: H });
+    const d = await generateFrame(123, 0, { width: W, height: H });
+    expect(Buffer.compare(c.jpeg, d.jpeg)).not.toBe(0);
+  });
+
+  it('writes JPEGs of the requested size with sane light boxes', async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 24; i++) {
+      const size = i % 6 === 5 ? { width: 640, height: 360 } : { width: W, height: H };
+      const { jpeg, scene } = await generateFrame(99, i, size);
+      const meta = await sharp(jpeg).metadata();
+      expect(meta.format).toBe('jpeg');
+      expect([meta.width, meta.height]).toEqual([size.width, size.height]);
+      seen.add(scene.cls);
+      const facing = scene.lights.filter((l) => l.state === 'red' || l.state === 'green');
+      // lights facing the driver never disagree, and match the class
+      for (const l of facing) expect(l.state).toBe(scene.cls);
+      if (scene.cls === 'none') expect(facing).toHaveLength(0);
+      else expect(facing.length).toBeGreaterThan(0);
+      const k = size.height / 256;
+      for (const l of scene.lights) {
+        for (const v of [l.left, l.top, l.width, l.height]) expect(Number.isInteger(v)).toBe(true);
+        expect(l.left).toBeGreaterThanOrEqual(0);
+        expect(l.top).toBeGreaterThanOrEqual(0);
+        expect(l.left + l.width).toBeLessThanOrEqual(size.width);
+        expect(l.top + l.height).toBeLessThanOrEqual(size.height);
+        if (l.state === 'red' || l.state === 'green') {
+          expect(Math.max(l.width, l.height)).toBeGreaterThanOrEqual(Math.floor(6 * k));
+          expect(Math.max(l.width, l.height)).toBeLessThanOrEqual(Math.ceil(66 * k) + 2);
+        }
+      }
+      const ev = evidenceOf(scene.cls, scene.lights);
+      expect(ev).toHaveLength(facing.length);
+    }
+    expect(seen.size).toBe(3);
+  });
+
+  it('forces the named fixture options', async () => {
+    const red = await generateFrame(5, 0, { width: W, height: H, cls: 'red', facing: 1, time: 'night', otherLights: false });
+    expect(red.scene.cls).toBe('red');
+    expect(red.scene.time).toBe('night');
+    expect(red.scene.lights).toHaveLength(1);
+    const two = await generateFrame(5, 1, { width: W, height: H, cls: 'green', facing: 2, otherLights: false });
+    expect(two.scene.lights.filter((l) => l.state === 'green')).toHaveLength(2);
+    const none = await generateFrame(5, 2, { width: W, height: H, cls: 'none', otherLights: false });
+    expect(none.scene.lights).toHaveLength(0);
+  });
+});
+
+describe('synth CLI', () => {
+  const cli = join(process.cwd(), 'dist', 'synth', 'cli.js');
+  it.skipIf(!existsSync(cli))('writes N frames and a manifest, identically for the same seed', () => {
+    const a = mkdtempSync(join(tmpdir(), 'synth-a-'));
+    const b = mkdtempSync(join(tmpdir(), 'synth-b-'));
+    try {
+      for (const d of [a, b]) execFileSync(process.execPath, [cli, '--count', '6', '--seed', '31', '--out', d]);
+      const files = readdirSync(a).sort();
+      expect(files).toHaveLength(7);
+      for (const f of files) expect(Buffer.compare(readFileSync(join(a, f)), readFileSync(join(b, f)))).toBe(0);
+      const m = JSON.parse(readFileSync(join(a, 'manifest.json'), 'utf8'));
+      expect(m.cases).toHaveLength(6);
+      for (const c of m.cases) {
+        expect(existsSync(join(a, c.image))).toBe(true);
+        expect(['none', 'red', 'green']).toContain(c.class);
+        expect(Array.isArray(c.evidence)).toBe(true);
+      }
+    } finally {
+      rmSync(a, { recursive: true, force: true });
+      rmSync(b, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('fixtures/manifest.json', () => {
+  const dir = join(process.cwd(), 'fixtures');
+  it.skipIf(!existsSync(join(dir, 'manifest.json')))('lists existing frames with boxes inside them', async () => {
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(m.model).toBe('models/traffic-light');
+    expect(m.patch).toBe(32);
+    expect(m.stride).toBe(16);
+    const names = m.cases.map((c: { image: string }) => c.image);
+    for (const n of ['red-single.jpg', 'green-double.jpg', 'parking-sign.jpg', 'no-light.jpg', 'night-red.jpg', 'night-green.jpg']) {
+      expect(names).toContain(n);
+    }
+    for (const c of m.cases) {
+      const meta = await sharp(join(dir, c.image)).metadata();
+      if (c.class === 'none') expect(c.evidence).toEqual([]);
+      else expect(c.evidence.length).toBeGreaterThan(0);
+      for (const b of c.evidence) {
+        expect(b.left + b.width).toBeLessThanOrEqual(meta.width!);
+        expect(b.top + b.height).toBeLessThanOrEqual(meta.height!);
+      }
+    }
+    const gd = m.cases.find((c: { image: string }) => c.image === 'green-double.jpg');
+    expect(gd.evidence).toHaveLength(2);
+  });
+});
