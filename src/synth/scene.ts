@@ -650,7 +650,7 @@ interface TLSpec {
 }
 
 function lampColor(rng: Rng, state: 'red' | 'green'): RGB {
-  return state === 'red' ? hsl(rng.range(-8, 12), rng.range(0.85, 1), rng.range(0.5, 0.62)) : hsl(rng.range(140, 178), rng.range(0.75, 1), rng.range(0.45, 0.6));
+  return state === 'red' ? hsl(rng.range(-8, 12), rng.range(0.9, 1), rng.range(0.55, 0.68)) : hsl(rng.range(140, 178), rng.range(0.8, 1), rng.range(0.5, 0.66));
 }
 
 function drawTrafficLight(c: Ctx, t: TLSpec, plate: boolean, housingCol: RGB): string {
@@ -723,7 +723,7 @@ function glowFor(c: Ctx, t: TLSpec): string {
   const short = vertical ? t.w : t.h;
   const col = lampColor(rng, t.state);
   const k = time === 'night' ? rng.range(2.5, 6) : time === 'dusk' ? rng.range(1.8, 3.5) : rng.range(1.0, 1.8);
-  const a = time === 'night' ? rng.range(0.5, 0.9) : time === 'dusk' ? rng.range(0.35, 0.7) : rng.range(0.1, 0.4);
+  const a = time === 'night' ? rng.range(0.5, 0.9) : time === 'dusk' ? rng.range(0.35, 0.7) : rng.range(0.2, 0.5);
   return circle(cx, cy, Math.max(short * 0.4 * k, 1.5), c.glow(col, a, 0.25));
 }
 
@@ -856,7 +856,7 @@ export function buildScene(rng: Rng, opts: SceneOptions): Scene {
   const sampleLong = (orientation: 'vertical' | 'horizontal'): number => {
     const lo = orientation === 'horizontal' ? Math.max(minL, 14) : minL;
     const hi = Math.max(lo, maxL);
-    const v = rng.chance(0.7) ? rng.logRange(lo, Math.min(hi, Math.max(lo + 1, 30))) : rng.logRange(lo, hi);
+    const v = rng.chance(0.4) ? rng.logRange(lo, Math.min(hi, Math.max(lo + 1, 30))) : rng.logRange(lo, hi);
     return v * k;
   };
 
@@ -1006,11 +1006,11 @@ export function buildScene(rng: Rng, opts: SceneOptions): Scene {
     `</svg>`;
 
   const post: PostFx = {
-    blur: rng.chance(0.6) ? rng.range(0.3, 1.1) * k : 0,
+    blur: rng.chance(0.45) ? rng.range(0.3, 0.9) * k : 0,
     motion: rng.chance(0.2) ? rng.int(2, 4) : 0,
     noise: time === 'night' ? rng.range(2, 8) : rng.range(0.5, 4),
-    quality: rng.int(55, 92),
-    rescale: rng.chance(0.35) ? rng.range(0.55, 0.85) : 1,
+    quality: rng.int(60, 92),
+    rescale: rng.chance(0.25) ? rng.range(0.6, 0.9) : 1,
   };
   void parkingBoxes;
   return { svg, cls, time, lights, post };

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Held-out evaluation of models/traffic-light (run from the repository root):
+#   sh training/evaluate.sh
+# 1000 frames from seed 777777 (never used for training or validation): accuracy, the six real
+# frames of ../shared/dashcam, the pointing game (patch 32, stride 16; two shards in parallel,
+# one thread each, then merged), and the TF.js check (tfjs-layers load, wasm + cpu parity with
+# PyTorch, wasm single-frame latency).
+set -e
+DATA=${DATA:-/tmp/occ-data}
+SHARED=${SHARED:-../shared}
+node dist/synth/cli.js --count 1000 --seed 777777 --out "$DATA/test"
+/usr/bin/python3 training/evaluate.py --model models/traffic-light --data "$DATA/test" --no-pg \
+  --real "$SHARED/dashcam" --dump-io "$DATA/io" --json "$DATA/eval-accuracy.json"
+node training/check_tfjs.mjs models/traffic-light "$DATA/io/in.f32" "$DATA/io/out.f32" wasm
+node training/check_tfjs.mjs models/traffic-light "$DATA/io/in.f32" "$DATA/io/out.f32" cpu
+for k in 0 1; do
+  /usr/bin/python3 training/evaluate.py --model models/traffic-light --data "$DATA/test" --shard $k/2 \
+    --threads 1 --json "$DATA/eval-pg-$k.json" > "$DATA/eval-pg-$k.log" 2>&1 &
+done
+wait
+/usr/bin/python3 training/evaluate.py --merge "$DATA/eval-pg-0.json" "$DATA/eval-pg-1.json" --json "$DATA/eval-test.json"

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Train TLNet on synth frames and export models/traffic-light (TF.js LayersModel + occlude.json).
+
+  /usr/bin/python3 training/train.py --train /tmp/occ-data/train --val /tmp/occ-data/val --out models/traffic-light
+
+Deterministic for a given data set, seed and thread count (torch.set_num_threads(2)).
+Writes OUT/training-log.txt with per-epoch accuracy and the final held-out numbers.
+"""
+import argparse, math, os, sys, time
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tlnet
+from data import load_set
+
+
+def evaluate(net, x, y, bs=128):
+    net.eval()
+    preds = []
+    with torch.no_grad():
+        for s in range(0, len(x), bs):
+            xb = torch.from_numpy(x[s:s + bs]).permute(0, 3, 1, 2).float() / 255
+            preds.append(net(xb).argmax(1))
+    p = torch.cat(preds).numpy()
+    conf = np.zeros((3, 3), dtype=int)
+    for t, q in zip(y, p):
+        conf[t, q] += 1
+    return float((p == y).mean()), conf
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--train', required=True)
+    ap.add_argument('--val', required=True)
+    ap.add_argument('--out', default='models/traffic-light')
+    ap.add_argument('--epochs', type=int, default=6)
+    ap.add_argument('--batch', type=int, default=32)
+    ap.add_argument('--lr', type=float, default=3e-3)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--limit', type=int)
+    ap.add_argument('--crop-epochs', type=int, default=30, help='first train on crops around lights / without lights')
+    ap.add_argument('--crop', default='128x192', help='crop HxW at the model input scale')
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    logf = open(os.path.join(a.out, 'training-log.txt'), 'w')
+
+    def log(msg):
+        print(msg, flush=True)
+        logf.write(msg + '\n')
+        logf.flush()
+
+    t0 = time.time()
+    log(f'command: /usr/bin/python3 training/train.py ' + ' '.join(sys.argv[1:]))
+    log(f'torch {torch.__version__}, threads {a.threads}, seed {a.seed}')
+    xt, yt, cases_t = load_set(a.train, a.limit, log=lambda m: print(m, flush=True))
+    xv, yv, _ = load_set(a.val, log=lambda m: print(m, flush=True))
+    log(f'train {len(xt)} frames {np.bincount(yt, minlength=3).tolist()} (none/red/green), '
+        f'val {len(xv)} frames {np.bincount(yv, minlength=3).tolist()}; loaded in {time.time() - t0:.0f}s')
+
+    net = tlnet.TLNet()
+    log(f'parameters: {sum(p.numel() for p in net.parameters())}')
+    ch, cw = (int(v) for v in a.crop.split('x'))
+    sy = tlnet.INPUT_H / 256.0
+    sx = tlnet.INPUT_W / 455.0
+    boxes = [[(b['top'] * sy, b['left'] * sx, (b['top'] + b['height']) * sy, (b['left'] + b['width']) * sx)
+              for b in c['evidence']] for c in cases_t]
+
+    def crop_batch(idx):
+        """Crops at the model's input scale: around a light of the frame's class (label = class),
+        or a window without any light facing the driver (label none)."""
+        H, W = tlnet.INPUT_H, tlnet.INPUT_W
+        out = np.empty((len(idx), ch, cw, 3), dtype=np.uint8)
+        lab = np.empty(len(idx), dtype=np.int64)
+        for n, i in enumerate(idx):
+            bx = boxes[i]
+            y0 = x0 = None
+            if bx and rng.random() < 0.75:
+                t, l, b, r = bx[rng.integers(len(bx))]
+                lo_y, hi_y = max(0, int(np.ceil(b)) - ch), min(H - ch, int(t))
+                lo_x, hi_x = max(0, int(np.ceil(r)) - cw), min(W - cw, int(l))
+                if lo_y <= hi_y and lo_x <= hi_x:
+                    y0, x0 = rng.integers(lo_y, hi_y + 1), rng.integers(lo_x, hi_x + 1)
+                    lab[n] = yt[i]
+            if y0 is None:
+                for _ in range(20):
+                    y0, x0 = rng.integers(0, H - ch + 1), rng.integers(0, W - cw + 1)
+                    if not any(t < y0 + ch and y0 < b and l < x0 + cw and x0 < r for t, l, b, r in bx):
+                        break
+                else:
+                    y0 = None
+                if y0 is None:
+                    # could not find a light-free window: use the whole-frame label on a light crop
+                    t, l, b, r = bx[0]
+                    y0, x0 = int(min(max(0, t - ch / 2), H - ch)), int(min(max(0, l - cw / 2), W - cw))
+                    lab[n] = yt[i]
+                else:
+                    lab[n] = 0
+            out[n] = xt[i, y0:y0 + ch, x0:x0 + cw]
+        return torch.from_numpy(out), torch.from_numpy(lab)
+
+    def augment(xb):
+        n = len(xb)
+        flip = torch.from_numpy(rng.random(n) < 0.5)
+        xb[flip] = xb[flip].flip(3)
+        gain = torch.from_numpy(rng.uniform(0.7, 1.3, (n, 1, 1, 1)).astype(np.float32))
+        wb = torch.from_numpy(rng.uniform(0.92, 1.08, (n, 3, 1, 1)).astype(np.float32))
+        mean = xb.mean((1, 2, 3), keepdim=True)
+        con = torch.from_numpy(rng.uniform(0.8, 1.2, (n, 1, 1, 1)).astype(np.float32))
+        xb = ((xb - mean) * con + mean) * gain * wb
+        xb = xb + torch.from_numpy(rng.normal(0, 0.012, xb.shape).astype(np.float32))
+        return xb.clamp(0, 1)
+
+    xt_t = torch.from_numpy(xt)
+    yt_t = torch.from_numpy(yt)
+
+    def run(phase, epochs, batch, lr, get):
+        opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+        steps = epochs * math.ceil(len(xt) / batch)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
+        for ep in range(epochs):
+            net.train()
+            te = time.time()
+            perm = rng.permutation(len(xt))
+            tot, correct, loss_sum = 0, 0, 0.0
+            for s in range(0, len(xt), batch):
+                xb, yb = get(perm[s:s + batch])
+                xb = augment(xb.permute(0, 3, 1, 2).float() / 255)
+                logits = net(xb)
+                loss = F.cross_entropy(logits, yb, label_smoothing=0.05)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+                loss_sum += float(loss) * len(yb)
+                correct += int((logits.argmax(1) == yb).sum())
+                tot += len(yb)
+            va, conf = evaluate(net, xv, yv)
+            log(f'{phase} epoch {ep + 1:2d}/{epochs}  loss {loss_sum / tot:.4f}  train acc {correct / tot:.4f}  '
+                f'val acc (whole frames) {va:.4f}  ({time.time() - te:.0f}s, total {time.time() - t0:.0f}s)')
+
+    if a.crop_epochs:
+        run('crops', a.crop_epochs, 64, a.lr, crop_batch)
+    run('frames', a.epochs, a.batch, a.lr / 3 if a.crop_epochs else a.lr, lambda idx: (xt_t[torch.from_numpy(idx)], yt_t[torch.from_numpy(idx)]))
+    va, conf = evaluate(net, xv, yv)
+    log(f'final held-out (val, {len(xv)} frames) accuracy {va:.4f}')
+    log('confusion (rows true none/red/green, cols predicted):')
+    for r in conf:
+        log('  ' + ' '.join(f'{v:5d}' for v in r))
+    net.eval()
+    tlnet.export_tfjs(net, a.out)
+    torch.save(net.state_dict(), os.path.join('/tmp', 'tlnet-last.pt'))
+    size = sum(os.path.getsize(os.path.join(a.out, f)) for f in ['model.json', 'weights.bin', 'occlude.json'])
+    log(f'exported TF.js LayersModel to {a.out} ({size} bytes); training time {time.time() - t0:.0f}s')
+
+
+if __name__ == '__main__':
+    main()
