@@ -101,8 +101,9 @@ def main():
         t0 = time.time()
         with torch.no_grad():
             for s in range(0, len(cases), 64):
-                imgs = torch.stack([load_frame(os.path.join(a.data, c['image'])) for c in cases[s:s + 64]])
-                p = classify(net, imgs)
+                # frames may differ in size: bring each to the model's input size first
+                imgs = torch.cat([tlnet.preprocess(load_frame(os.path.join(a.data, c['image']))[None]) for c in cases[s:s + 64]])
+                p = net(imgs)
                 probs.append(p)
         probs = torch.cat(probs).numpy()
         y = np.array([tlnet.LABELS.index(c['class']) for c in cases])
