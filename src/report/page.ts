@@ -1,22 +1,14 @@
 import path from 'node:path';
-import type { Rect } from '../plan/grid.js';
 import { writeFileAtomic } from '../image/encode.js';
 import type { SummaryRow } from './summary.js';
 
 /** One tile of the report page. Links are relative to the page, so it works from disk (file://). */
-export interface PageEntry {
-  image: string;
+export interface PageEntry
+  extends Pick<SummaryRow, 'image' | 'predicted' | 'probability' | 'class' | 'classProbability' | 'minProbability' | 'minPatch' | 'error'> {
   /** the overlay PNG (the tile's thumbnail and the viewer's main image) */
   overlay: string | null;
   /** the original frame */
   original: string | null;
-  predicted: string | null;
-  probability: number | null;
-  class: string | null;
-  classProbability: number | null;
-  minProbability: number | null;
-  minPatch: Rect | null;
-  error: string | null;
   /** e.g. a confusion pair "none→red" (review) */
   group?: string;
   /** the true class (review) */
