@@ -42,13 +42,6 @@ export function positiveInteger(name: string, value: unknown): number {
   return value;
 }
 
-export function numberInRange(name: string, value: unknown, lo: number, hi: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < lo || value > hi) {
-    throw invalidParameter(name, `number between ${lo} and ${hi}`, value);
-  }
-  return value;
-}
-
 export function oneOf<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
   if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
     throw invalidParameter(name, `one of ${choices.join(', ')}`, value);

@@ -617,6 +617,18 @@ async function runCheck(files: string[], f: CheckFlags, io: Io, rep: Reporter): 
   }
 }
 
+/** Patch, fill and rendering flags shared by the main command and `review`. */
+function addOcclusionOptions(cmd: Command): Command {
+  return cmd
+    .option('-p, --patch <px>', 'patch size in pixels', int('patch'), DEFAULTS.patch)
+    .option('-s, --stride <px>', 'stride in pixels (default: half the patch)', int('stride'))
+    .option('--fill <value>', 'occluder: grey level 0..1, hex colour, mean or blur', '0.5')
+    .addOption(new Option('--colormap <name>', 'heat-map colours').choices(COLORMAPS as string[]).default(RENDER_DEFAULTS.colormap))
+    .option('--alpha <a>', 'heat-map opacity 0..1', num('alpha', 0, 1), RENDER_DEFAULTS.alpha)
+    .option('--no-legend', 'no colour bar')
+    .option('-r, --recursive', 'descend into sub-folders');
+}
+
 /** Build the CLI program; `state.code` receives the exit code. Tests drive it in-process. */
 export function createProgram(io: Io, state: Runner = { code: 0 }): Command {
   const program = new Command('occlude');
@@ -628,22 +640,15 @@ export function createProgram(io: Io, state: Runner = { code: 0 }): Command {
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
 
-  addModelOptions(program)
+  addModelOptions(addOcclusionOptions(program))
     .argument('[images...]', 'image files, folders or glob patterns')
     .option('-c, --class <name|index>', 'target class (default: the predicted class)')
-    .option('-p, --patch <px>', 'patch size in pixels', int('patch'), DEFAULTS.patch)
-    .option('-s, --stride <px>', 'stride in pixels (default: half the patch)', int('stride'))
-    .option('--fill <value>', 'occluder: grey level 0..1, hex colour, mean or blur', '0.5')
     .addOption(new Option('--mode <mode>', 'prob: mean target probability; drop: baseline minus it').choices(['prob', 'drop']).default('prob'))
     .option('--iterate <n>', 'passes; each greys out the previous minimum patch for good', int('iterate'), 1)
     .option('-o, --output <file>', 'overlay PNG (default: <image>.occlusion.png beside the image)')
     .option('--out <dir>', 'write outputs into this folder (mirroring input paths)')
-    .addOption(new Option('--colormap <name>', 'heat-map colours').choices(COLORMAPS as string[]).default(RENDER_DEFAULTS.colormap))
-    .option('--alpha <a>', 'heat-map opacity 0..1', num('alpha', 0, 1), RENDER_DEFAULTS.alpha)
     .option('--range <auto|lo,hi>', 'colour scale', 'auto')
-    .option('--no-legend', 'no colour bar')
     .option('--save-map <file>', 'raw heat-map: .f32 (float32 LE, HxW), .json or .png (16-bit)')
-    .option('-r, --recursive', 'descend into sub-folders')
     .option('--resume', 'skip images already done in --out (summary row without error and overlay present)')
     .option('--report <file>', 'write a static HTML page of the results (e.g. results/index.html)')
     .addHelpText(
@@ -682,15 +687,8 @@ Exit codes: 0 ok, 1 runtime failure (unreadable image or model, unwritable outpu
     .argument('<images...>', 'image files, folders or glob patterns')
     .requiredOption('--labels <csv>', 'labels.csv with the columns image,class')
     .requiredOption('--out <dir>', 'output folder: confusion.json, one side-by-side PNG per mistake, index.html')
-    .option('--report <file>', 'the review page (default: <out>/index.html)')
-    .option('-p, --patch <px>', 'patch size in pixels', int('patch'), DEFAULTS.patch)
-    .option('-s, --stride <px>', 'stride in pixels (default: half the patch)', int('stride'))
-    .option('--fill <value>', 'occluder: grey level 0..1, hex colour, mean or blur', '0.5')
-    .addOption(new Option('--colormap <name>', 'heat-map colours').choices(COLORMAPS as string[]).default(RENDER_DEFAULTS.colormap))
-    .option('--alpha <a>', 'heat-map opacity 0..1', num('alpha', 0, 1), RENDER_DEFAULTS.alpha)
-    .option('--no-legend', 'no colour bar')
-    .option('-r, --recursive', 'descend into sub-folders');
-  addModelOptions(review, { labels: false })
+    .option('--report <file>', 'the review page (default: <out>/index.html)');
+  addModelOptions(addOcclusionOptions(review), { labels: false })
     .addHelpText(
       'after',
       `

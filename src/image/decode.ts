@@ -55,12 +55,6 @@ export async function readImage(file: string, opts: { maxPixels?: number } = {})
   }
 }
 
-export function rgbFromBuffer(width: number, height: number, data: Uint8Array): RgbImage {
-  const shared = new Uint8Array(new SharedArrayBuffer(data.length));
-  shared.set(data);
-  return { width, height, data: shared };
-}
-
 function firstLine(s: string): string {
   return s.split('\n')[0].trim();
 }

@@ -76,10 +76,6 @@ export async function initBackend(request: BackendRequest = 'auto'): Promise<Bac
   return active;
 }
 
-export function activeBackend(): BackendInfo | null {
-  return active;
-}
-
 function firstLine(s: string): string {
   return s.split('\n')[0].trim();
 }

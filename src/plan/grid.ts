@@ -73,7 +73,3 @@ export function patchRect(grid: PatchGrid, index: number): Rect {
   const left = grid.cols.start[c];
   return { left, top, width: grid.cols.end[c] - left, height: grid.rows.end[r] - top };
 }
-
-export function rectContains(rect: Rect, x: number, y: number): boolean {
-  return x >= rect.left && x < rect.left + rect.width && y >= rect.top && y < rect.top + rect.height;
-}
