@@ -225,7 +225,7 @@ export class Session {
       throw usageError(`${file}: patch ${patch} is larger than the image (${image.width}x${image.height})`, file);
     }
     const spec = this.inputSpec();
-    new Preprocessor(image.width, image.height, spec); // validates crop vs image size
+    const pre = new Preprocessor(image.width, image.height, spec); // also validates crop vs image size
     const fill = await resolveFill(fillSpec, image);
     const grid = planGrid(image.width, image.height, patch, stride);
     const scorer = await this.getScorer();
@@ -241,7 +241,6 @@ export class Session {
     for (let pass = 0; pass < passes; pass++) {
       const job = this.job(image, spec, fill, [...occluders]);
       await scorer.setFrame(job);
-      const pre = new Preprocessor(image.width, image.height, spec);
       const base = this.toProbabilities(await scorer.score([NO_PATCH]));
       if (!first) {
         first = base;
