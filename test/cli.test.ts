@@ -193,6 +193,16 @@ describe('the installed command, as a subprocess', () => {
     expect(p.stderr).toBe(''); // no progress bar when stderr is not a TTY
   });
 
+  it('starts its workers when node runs with V8 flags that workers refuse', () => {
+    // e.g. `node --max-semi-space-size=4 --trace-gc $(which occlude) ...`: Node rejects such flags in a worker's execArgv
+    const out = path.join(dir, 'v8flags.png');
+    const args = ['--max-semi-space-size=4', '--stack-size=2000', BIN, FRAME, '--model', SEED, '--patch', '128', '--stride', '128', '--workers', '2', '-o', out, '--json'];
+    const p = spawnSync(node, args, { encoding: 'utf8' });
+    expect(p.stderr).toBe('');
+    expect(p.status).toBe(0);
+    expect(existsSync(out)).toBe(true);
+  });
+
   it('exits 2 on a usage error and 1 on a runtime error; --debug adds the stack', () => {
     const bad = spawnSync(node, [BIN, FRAME, '--model', SEED, '--patch', 'x'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);

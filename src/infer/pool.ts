@@ -11,6 +11,34 @@ type Pending = { resolve: (r: WorkerReply & { ok: true }) => void; reject: (e: E
 
 const YOUNG_GENERATION_MB = 2;
 
+/**
+ * Workers get the parent's node flags (--import loaders and the like), except
+ * the ones that only make sense for the main script (--input-type, --eval) and
+ * the V8 and process-wide ones (--max-semi-space-size, --trace-gc, --title...),
+ * which Node refuses for a worker. Node names the refused flags in its error,
+ * so they are dropped and the worker started again.
+ */
+export function workerExecArgv(parent: readonly string[]): string[] {
+  return parent.filter((a) => !/^--(input-type|eval|print)\b/.test(a) && a !== '-e' && a !== '-p');
+}
+
+function spawnWorker(url: URL): Worker {
+  let execArgv = workerExecArgv(process.execArgv);
+  for (;;) {
+    try {
+      // a small young generation makes the worker collect its per-batch garbage early, so that its
+      // heap (and the process's peak RSS) does not creep up with the number of batches
+      return new Worker(url, { execArgv, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      const refused = e.code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? (e.message ?? '').split(/flags?:\s*/)[1]?.split(/,\s*/) : undefined;
+      const left = refused ? execArgv.filter((a) => !refused.includes(a)) : execArgv;
+      if (left.length === execArgv.length) throw err;
+      execArgv = left;
+    }
+  }
+}
+
 class Thread {
   readonly worker: Worker;
   readonly pending = new Map<number, Pending>();
@@ -18,11 +46,7 @@ class Thread {
   dead: Error | null = null;
 
   constructor(url: URL) {
-    // workers inherit the parent's node flags; --input-type/--eval ones only make sense for the main script
-    const execArgv = process.execArgv.filter((a) => !/^--(input-type|eval|print)\b/.test(a) && a !== '-e' && a !== '-p');
-    // a small young generation makes the worker collect its per-batch garbage early, so that its
-    // heap (and the process's peak RSS) does not creep up with the number of batches
-    this.worker = new Worker(url, { execArgv, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    this.worker = spawnWorker(url);
     this.worker.on('message', (reply: WorkerReply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;
