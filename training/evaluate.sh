@@ -1,6 +1,6 @@
 #!/bin/sh
 # Held-out evaluation of models/traffic-light (run from the repository root):
-#   sh training/evaluate.sh
+#   sh training/evaluate.sh          # MODEL=/tmp/run6 DATA=/tmp/occ-data to override
 # 1000 frames from seed 777777 (never used for training or validation): accuracy, the six real
 # frames of ../shared/dashcam, the pointing game (patch 32, stride 16; two shards in parallel,
 # one thread each, then merged), and the TF.js check (tfjs-layers load, wasm + cpu parity with
@@ -8,13 +8,14 @@
 set -e
 DATA=${DATA:-/tmp/occ-data}
 SHARED=${SHARED:-../shared}
+MODEL=${MODEL:-models/traffic-light}
 node dist/synth/cli.js --count 1000 --seed 777777 --out "$DATA/test"
-/usr/bin/python3 training/evaluate.py --model models/traffic-light --data "$DATA/test" --no-pg \
+/usr/bin/python3 training/evaluate.py --model "$MODEL" --data "$DATA/test" --no-pg \
   --real "$SHARED/dashcam" --dump-io "$DATA/io" --json "$DATA/eval-accuracy.json"
-node training/check_tfjs.mjs models/traffic-light "$DATA/io/in.f32" "$DATA/io/out.f32" wasm
-node training/check_tfjs.mjs models/traffic-light "$DATA/io/in.f32" "$DATA/io/out.f32" cpu
+node training/check_tfjs.mjs "$MODEL" "$DATA/io/in.f32" "$DATA/io/out.f32" wasm
+node training/check_tfjs.mjs "$MODEL" "$DATA/io/in.f32" "$DATA/io/out.f32" cpu
 for k in 0 1; do
-  /usr/bin/python3 training/evaluate.py --model models/traffic-light --data "$DATA/test" --shard $k/2 \
+  /usr/bin/python3 training/evaluate.py --model "$MODEL" --data "$DATA/test" --shard $k/2 \
     --threads 1 --json "$DATA/eval-pg-$k.json" > "$DATA/eval-pg-$k.log" 2>&1 &
 done
 wait

@@ -1,16 +1,18 @@
 """TLNet: the small fully-convolutional traffic-light classifier shipped in models/traffic-light.
 
 Shared by train.py (training + TF.js export) and evaluate.py (loads the exported TF.js weights).
-Layout mirrors the TF.js LayersModel exactly:
-  input [N,256,455,3] RGB in [0,1] (NHWC in TF.js, NCHW here): the full 455x256 frame
+One layer list (LAYERS) drives the PyTorch network, the TF.js topology, the weight export and
+the inference-only FoldedNet, so the three cannot drift apart. Layout (NHWC in TF.js, NCHW here):
+  input  [N,256,455,3] RGB in [0,1]: the full 455x256 frame
          (other sizes are resized bilinear, half-pixel centres, no antialias)
-  conv1  Conv2D 4x4 stride 4 valid, relu      (every BatchNorm is folded into its conv)
-  pool1  MaxPooling2D 2x2
-  conv2  Conv2D 3x3 same, relu
-  pool2  MaxPooling2D 2x2
-  conv3  Conv2D 3x3 same, relu
-  conv4  Conv2D 3x3 same, relu
-  gmp / gap  GlobalMaxPooling2D / GlobalAveragePooling2D of conv4, concatenated
+  conv1  Conv2D 2x2 stride 2 valid, 16, relu   (128x227; every BatchNorm is folded into its conv)
+  conv2  Conv2D 2x2 stride 2 valid, 32, relu   (64x113)
+  pool2  MaxPooling2D 2x2                      (32x56)
+  conv3  Conv2D 3x3 same, 32, relu
+  pool3  MaxPooling2D 2x2                      (16x28)
+  conv4  Conv2D 3x3 same, 64, relu
+  conv5  Conv2D 3x3 same, 64, relu
+  gmp / gap  GlobalMaxPooling2D / GlobalAveragePooling2D of conv5, concatenated
   fc     Dense 3, softmax  -> [none, red, green]
 """
 import json, os
@@ -21,28 +23,39 @@ import torch.nn.functional as F
 
 LABELS = ['none', 'red', 'green']
 INPUT_H, INPUT_W = 256, 455
-C1, C2, C3, C4 = 24, 32, 64, 64
+# (name, filters, kernel, stride, padding, max-pool 2x2 after)
+LAYERS = [
+    ('conv1', 16, 2, 2, 'valid', False),
+    ('conv2', 32, 2, 2, 'valid', True),
+    ('conv3', 32, 3, 1, 'same', True),
+    ('conv4', 64, 3, 1, 'same', False),
+    ('conv5', 64, 3, 1, 'same', False),
+]
+CONVS = [l[0] for l in LAYERS]
+FEATURES = LAYERS[-1][1]
+
+
+def _pad(k, padding):
+    return k // 2 if padding == 'same' else 0
 
 
 class TLNet(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, C1, 4, stride=4, bias=True)
-        self.bn1 = nn.BatchNorm2d(C1)
-        self.conv2 = nn.Conv2d(C1, C2, 3, padding=1, bias=True)
-        self.bn2 = nn.BatchNorm2d(C2)
-        self.conv3 = nn.Conv2d(C2, C3, 3, padding=1, bias=True)
-        self.bn3 = nn.BatchNorm2d(C3)
-        self.conv4 = nn.Conv2d(C3, C4, 3, padding=1, bias=True)
-        self.bn4 = nn.BatchNorm2d(C4)
+        cin = 3
+        for name, f, k, st, pad, _ in LAYERS:
+            setattr(self, name, nn.Conv2d(cin, f, k, stride=st, padding=_pad(k, pad), bias=True))
+            setattr(self, 'bn' + name[4:], nn.BatchNorm2d(f))
+            cin = f
         self.drop = nn.Dropout(0.2)
-        self.fc = nn.Linear(2 * C4, 3)
+        self.fc = nn.Linear(2 * FEATURES, 3)
 
     def features(self, x):
-        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
-        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
-        x = F.relu(self.bn3(self.conv3(x)))
-        return F.relu(self.bn4(self.conv4(x)))
+        for name, _, _, _, _, pool in LAYERS:
+            x = F.relu(getattr(self, 'bn' + name[4:])(getattr(self, name)(x)))
+            if pool:
+                x = F.max_pool2d(x, 2)
+        return x
 
     def forward(self, x):  # logits
         x = self.features(x)
@@ -60,8 +73,8 @@ def _fold(w, b, bn):
 def folded_params(net):
     """Ordered list of (name, np.array in TF.js layout) with BatchNorm folded."""
     out = []
-    for n in ['conv1', 'conv2', 'conv3', 'conv4']:
-        w, b = _fold(getattr(net, n).weight, getattr(net, n).bias, getattr(net, 'bn' + n[-1]))
+    for n in CONVS:
+        w, b = _fold(getattr(net, n).weight, getattr(net, n).bias, getattr(net, 'bn' + n[4:]))
         out += [(n + '/kernel', w.permute(2, 3, 1, 0)), (n + '/bias', b)]
     out += [('fc/kernel', net.fc.weight.detach().t()), ('fc/bias', net.fc.bias.detach())]
     return [(k, v.contiguous().numpy().astype('<f4')) for k, v in out]
@@ -74,34 +87,28 @@ def _layer(name, cls, config, inbound):
 
 
 def topology():
-    def conv(name, filters, k, stride, padding, act, inb):
-        return _layer(name, 'Conv2D', {
-            'filters': filters, 'kernel_size': [k, k], 'strides': [stride, stride], 'padding': padding,
-            'data_format': 'channels_last', 'dilation_rate': [1, 1], 'activation': act, 'use_bias': True,
-            'kernel_initializer': {'class_name': 'GlorotUniform', 'config': {'seed': None}},
+    init = {'kernel_initializer': {'class_name': 'GlorotUniform', 'config': {'seed': None}},
             'bias_initializer': {'class_name': 'Zeros', 'config': {}},
             'kernel_regularizer': None, 'bias_regularizer': None, 'activity_regularizer': None,
-            'kernel_constraint': None, 'bias_constraint': None}, [inb])
+            'kernel_constraint': None, 'bias_constraint': None}
 
-    def pool(name, inb):
-        return _layer(name, 'MaxPooling2D', {'pool_size': [2, 2], 'strides': [2, 2], 'padding': 'valid',
-                                             'data_format': 'channels_last'}, [inb])
-
-    layers = [
-        _layer('image', 'InputLayer', {'batch_input_shape': [None, INPUT_H, INPUT_W, 3], 'dtype': 'float32', 'sparse': False}, []),
-        conv('conv1', C1, 4, 4, 'valid', 'relu', 'image'),
-        pool('pool1', 'conv1'),
-        conv('conv2', C2, 3, 1, 'same', 'relu', 'pool1'), pool('pool2', 'conv2'),
-        conv('conv3', C3, 3, 1, 'same', 'relu', 'pool2'),
-        conv('conv4', C4, 3, 1, 'same', 'relu', 'conv3'),
-        _layer('gmp', 'GlobalMaxPooling2D', {'data_format': 'channels_last'}, ['conv4']),
-        _layer('gap', 'GlobalAveragePooling2D', {'data_format': 'channels_last'}, ['conv4']),
+    layers = [_layer('image', 'InputLayer', {'batch_input_shape': [None, INPUT_H, INPUT_W, 3], 'dtype': 'float32', 'sparse': False}, [])]
+    prev = 'image'
+    for name, f, k, st, pad, pool in LAYERS:
+        layers.append(_layer(name, 'Conv2D', dict({
+            'filters': f, 'kernel_size': [k, k], 'strides': [st, st], 'padding': pad,
+            'data_format': 'channels_last', 'dilation_rate': [1, 1], 'activation': 'relu', 'use_bias': True}, **init), [prev]))
+        prev = name
+        if pool:
+            pname = 'pool' + name[4:]
+            layers.append(_layer(pname, 'MaxPooling2D', {'pool_size': [2, 2], 'strides': [2, 2], 'padding': 'valid',
+                                                          'data_format': 'channels_last'}, [prev]))
+            prev = pname
+    layers += [
+        _layer('gmp', 'GlobalMaxPooling2D', {'data_format': 'channels_last'}, [prev]),
+        _layer('gap', 'GlobalAveragePooling2D', {'data_format': 'channels_last'}, [prev]),
         _layer('concat', 'Concatenate', {'axis': -1}, ['gmp', 'gap']),
-        _layer('fc', 'Dense', {'units': 3, 'activation': 'softmax', 'use_bias': True,
-                               'kernel_initializer': {'class_name': 'GlorotUniform', 'config': {'seed': None}},
-                               'bias_initializer': {'class_name': 'Zeros', 'config': {}},
-                               'kernel_regularizer': None, 'bias_regularizer': None, 'activity_regularizer': None,
-                               'kernel_constraint': None, 'bias_constraint': None}, ['concat']),
+        _layer('fc', 'Dense', dict({'units': 3, 'activation': 'softmax', 'use_bias': True}, **init), ['concat']),
     ]
     return {'class_name': 'Model', 'config': {'name': 'tlnet', 'layers': layers,
                                                'input_layers': [['image', 0, 0]], 'output_layers': [['fc', 0, 0]]},
@@ -138,16 +145,15 @@ class FoldedNet(nn.Module):
             n = int(np.prod(w['shape']))
             p[w['name']] = torch.from_numpy(data[off:off + n].reshape(w['shape']).copy())
             off += n
-        self.k = [(p[n + '/kernel'].permute(3, 2, 0, 1).contiguous(), p[n + '/bias']) for n in ['conv1', 'conv2', 'conv3', 'conv4']]
+        self.k = [(p[n + '/kernel'].permute(3, 2, 0, 1).contiguous(), p[n + '/bias']) for n in CONVS]
         self.fw = p['fc/kernel'].t().contiguous()
         self.fb = p['fc/bias']
 
     def forward(self, x):  # NCHW [0,1] at INPUT size -> probabilities
-        (k1, b1), (k2, b2), (k3, b3), (k4, b4) = self.k
-        x = F.max_pool2d(F.relu(F.conv2d(x, k1, b1, stride=4)), 2)
-        x = F.max_pool2d(F.relu(F.conv2d(x, k2, b2, padding=1)), 2)
-        x = F.relu(F.conv2d(x, k3, b3, padding=1))
-        x = F.relu(F.conv2d(x, k4, b4, padding=1))
+        for (k, b), (_, _, ks, st, pad, pool) in zip(self.k, LAYERS):
+            x = F.relu(F.conv2d(x, k, b, stride=st, padding=_pad(ks, pad)))
+            if pool:
+                x = F.max_pool2d(x, 2)
         x = torch.cat([x.amax((2, 3)), x.mean((2, 3))], 1)
         return F.softmax(F.linear(x, self.fw, self.fb), 1)
 

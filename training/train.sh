@@ -6,4 +6,5 @@ DATA=${DATA:-/tmp/occ-data}
 npx tsc -p tsconfig.json
 node dist/synth/cli.js --count 1000 --seed 2000 --out "$DATA/val"
 node dist/synth/cli.js --count 10000 --seed 1000 --out "$DATA/train"
-/usr/bin/python3 training/train.py --train "$DATA/train" --val "$DATA/val" --out models/traffic-light --threads 1
+/usr/bin/python3 training/train.py --train "$DATA/train" --val "$DATA/val" --out models/traffic-light \
+  --threads 2 --crop-epochs 24 --epochs 3

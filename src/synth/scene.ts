@@ -698,9 +698,14 @@ function drawTrafficLight(c: Ctx, t: TLSpec, plate: boolean, housingCol: RGB): s
     const cx = vertical ? hx + hw / 2 : hx + (hw * (k + 0.5)) / 3;
     const cy = vertical ? hy + (hh * (k + 0.5)) / 3 : hy + hh / 2;
     if (k === litIndex) {
-      const coreMix = rng.range(0.1, 0.6) * (0.5 + night * 0.5);
-      s += circle(cx, cy, r, hex(mix(col, [255, 255, 255], coreMix * 0.6)));
-      s += circle(cx, cy, r * 0.55, hex(mix(col, [255, 255, 255], coreMix)));
+      // A lit lamp is a light source: on a camera sensor it never images smaller than about
+      // 4 px across (lens blur and blooming), however far away the signal is. Smaller, the JPEG's
+      // 4:2:0 chroma subsampling washes its colour out and the frame's label becomes a guess.
+      // A white-hot core only where the lamp is large enough to keep a coloured rim.
+      const coreMix = rng.range(0.1, 0.6) * (0.5 + night * 0.5) * Math.min(1, r / 2.5);
+      const rl = Math.max(r, 1.9);
+      s += circle(cx, cy, rl, hex(mix(col, [255, 255, 255], coreMix * 0.6)));
+      s += circle(cx, cy, rl * 0.55, hex(mix(col, [255, 255, 255], coreMix)));
     } else {
       const dim = mix([30, 30, 30], k === 1 ? [90, 70, 20] : litIndex === 0 ? [20, 70, 50] : [90, 20, 20], rng.range(0, 0.35));
       s += circle(cx, cy, r, c.shade(dim));
@@ -723,8 +728,10 @@ function glowFor(c: Ctx, t: TLSpec): string {
   const short = vertical ? t.w : t.h;
   const col = lampColor(rng, t.state);
   const k = time === 'night' ? rng.range(2.5, 6) : time === 'dusk' ? rng.range(1.8, 3.5) : rng.range(1.0, 1.8);
-  const a = time === 'night' ? rng.range(0.5, 0.9) : time === 'dusk' ? rng.range(0.35, 0.7) : rng.range(0.2, 0.5);
-  return circle(cx, cy, Math.max(short * 0.4 * k, 1.5), c.glow(col, a, 0.25));
+  const a = time === 'night' ? rng.range(0.5, 0.9) : time === 'dusk' ? rng.range(0.45, 0.8) : rng.range(0.4, 0.7);
+  // bloom: at least 3.2 px in radius, so that the lamp's colour survives blur and the JPEG's
+  // 4:2:0 chroma subsampling even when the signal is only a few pixels wide
+  return circle(cx, cy, Math.max(short * 0.4 * k, 3.2), c.glow(col, a, short < 8 ? 0.5 : 0.25));
 }
 
 const camHeight = (c: Ctx): number => c.camH;
