@@ -14,8 +14,8 @@ import { tmpdir } from './helpers.js';
  * falls inside a box of a light of that class), by the same rule as `occlude check`.
  */
 const SEED = 555555;
-const ACCURACY = 0.85;
-const POINTING = 0.8;
+const ACCURACY = 0.9;
+const POINTING = 0.85;
 const COUNT = 30;
 const frames: { file: string; cls: string; evidence: { left: number; top: number; width: number; height: number }[] }[] = [];
 let session: Session;

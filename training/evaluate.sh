@@ -1,6 +1,6 @@
 #!/bin/sh
 # Held-out evaluation of models/traffic-light (run from the repository root):
-#   sh training/evaluate.sh          # MODEL=/tmp/run7 DATA=/tmp/occ3 evaluate another model / data folder
+#   sh training/evaluate.sh          # MODEL=/tmp/run8 DATA=/tmp/occ3 evaluate another model / data folder
 # 1000 frames from seed 777777 (never used for training or validation): accuracy, the six real
 # frames of ../shared/dashcam, the pointing game (patch 32, stride 16; two shards in parallel,
 # one thread each, then merged), and the TF.js check (tfjs-layers load, wasm + cpu parity with

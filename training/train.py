@@ -16,12 +16,17 @@ import tlnet
 from data import load_set
 
 
+# NHWC ("channels last") activations throughout: the batches come from NHWC uint8 arrays, and
+# PyTorch's CPU convolutions with few channels are fastest in that layout.
+CL = torch.channels_last
+
+
 def evaluate(net, x, y, bs=128):
     net.eval()
     preds = []
     with torch.no_grad():
         for s in range(0, len(x), bs):
-            xb = torch.from_numpy(x[s:s + bs]).permute(0, 3, 1, 2).float() / 255
+            xb = (torch.from_numpy(x[s:s + bs]).permute(0, 3, 1, 2).float() / 255).contiguous(memory_format=CL)
             preds.append(net(xb).argmax(1))
     p = torch.cat(preds).numpy()
     conf = np.zeros((3, 3), dtype=int)
@@ -47,6 +52,7 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
+    noise_gen = torch.Generator().manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
     logf = open(os.path.join(a.out, 'training-log.txt'), 'w')
 
@@ -63,7 +69,7 @@ def main():
     log(f'train {len(xt)} frames {np.bincount(yt, minlength=3).tolist()} (none/red/green), '
         f'val {len(xv)} frames {np.bincount(yv, minlength=3).tolist()}; loaded in {time.time() - t0:.0f}s')
 
-    net = tlnet.TLNet()
+    net = tlnet.TLNet().to(memory_format=CL)
     log(f'parameters: {sum(p.numel() for p in net.parameters())}')
     ch, cw = (int(v) for v in a.crop.split('x'))
     sy = tlnet.INPUT_H / 256.0
@@ -105,16 +111,20 @@ def main():
         return torch.from_numpy(out), torch.from_numpy(lab)
 
     def augment(xb):
+        """uint8 NHWC batch -> float NCHW (channels-last memory) in [0,1]: flip, exposure, white
+        balance and contrast as one per-sample affine map, then luminance noise."""
         n = len(xb)
         flip = torch.from_numpy(rng.random(n) < 0.5)
-        xb[flip] = xb[flip].flip(3)
+        xb[flip] = xb[flip].flip(2)
+        x = xb.permute(0, 3, 1, 2).float()
         gain = torch.from_numpy(rng.uniform(0.7, 1.3, (n, 1, 1, 1)).astype(np.float32))
         wb = torch.from_numpy(rng.uniform(0.92, 1.08, (n, 3, 1, 1)).astype(np.float32))
-        mean = xb.mean((1, 2, 3), keepdim=True)
         con = torch.from_numpy(rng.uniform(0.8, 1.2, (n, 1, 1, 1)).astype(np.float32))
-        xb = ((xb - mean) * con + mean) * gain * wb
-        xb = xb + torch.from_numpy(rng.normal(0, 0.012, xb.shape).astype(np.float32))
-        return xb.clamp(0, 1)
+        mean = x.mean((1, 2, 3), keepdim=True) / 255
+        # ((x/255 - mean) * con + mean) * gain * wb
+        x = torch.addcmul(mean * (1 - con) * gain * wb, x, con * gain * wb / 255)
+        x.add_(torch.randn((n, 1) + tuple(x.shape[2:]), generator=noise_gen) * 0.012)
+        return x.clamp_(0, 1).contiguous(memory_format=CL)
 
     xt_t = torch.from_numpy(xt)
     yt_t = torch.from_numpy(yt)
@@ -130,7 +140,7 @@ def main():
             tot, correct, loss_sum = 0, 0, 0.0
             for s in range(0, len(xt), batch):
                 xb, yb = get(perm[s:s + batch])
-                xb = augment(xb.permute(0, 3, 1, 2).float() / 255)
+                xb = augment(xb)
                 logits = net(xb)
                 loss = F.cross_entropy(logits, yb, label_smoothing=0.05)
                 opt.zero_grad()
