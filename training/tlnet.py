@@ -12,7 +12,7 @@ the inference-only FoldedNet, so the three cannot drift apart. Layout (NHWC in T
   pool3  MaxPooling2D 2x2                      (16x28)
   conv4  Conv2D 3x3 same, 64, relu
   pool4  MaxPooling2D 2x2                      (8x14; conv5 then sees about 160 px of the frame,
-                                                and the net runs ~20% faster on wasm than without it)
+                                                and the net runs 10-20% faster on wasm than without it)
   conv5  Conv2D 3x3 same, 64, relu
   gmp / gap  GlobalMaxPooling2D / GlobalAveragePooling2D of conv5, concatenated
   fc     Dense 3, softmax  -> [none, red, green]
