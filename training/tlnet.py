@@ -1,8 +1,8 @@
 """TLNet: the small fully-convolutional traffic-light classifier shipped in models/traffic-light.
 
 Shared by train.py (training + TF.js export) and evaluate.py (loads the exported TF.js weights).
-One layer list (LAYERS) drives the PyTorch network, the TF.js topology, the weight export and
-the inference-only FoldedNet, so the three cannot drift apart. Layout (NHWC in TF.js, NCHW here):
+One layer list (LAYERS) drives the PyTorch network, the TF.js topology and the weight export;
+the inference-only FoldedNet reads the layer list back from an exported model.json. Layout (NHWC in TF.js, NCHW here):
   input  [N,256,455,3] RGB in [0,1]: the full 455x256 frame
          (other sizes are resized bilinear, half-pixel centres, no antialias)
   conv1  Conv2D 2x2 stride 2 valid, 16, relu   (128x227; every BatchNorm is folded into its conv)
@@ -140,19 +140,29 @@ class FoldedNet(nn.Module):
 
     def __init__(self, model_dir):
         super().__init__()
-        spec = json.load(open(os.path.join(model_dir, 'model.json')))['weightsManifest'][0]
+        model = json.load(open(os.path.join(model_dir, 'model.json')))
+        # the layer list comes from the exported topology, not from LAYERS, so that any exported
+        # TLNet variant evaluates as it was saved
+        self.layers = []
+        for l in model['modelTopology']['config']['layers']:
+            c = l['config']
+            if l['class_name'] == 'Conv2D':
+                self.layers.append([l['name'], c['filters'], c['kernel_size'][0], c['strides'][0], c['padding'], False])
+            elif l['class_name'] == 'MaxPooling2D':
+                self.layers[-1][5] = True
+        spec = model['weightsManifest'][0]
         data = np.fromfile(os.path.join(model_dir, spec['paths'][0]), dtype='<f4')
         p, off = {}, 0
         for w in spec['weights']:
             n = int(np.prod(w['shape']))
             p[w['name']] = torch.from_numpy(data[off:off + n].reshape(w['shape']).copy())
             off += n
-        self.k = [(p[n + '/kernel'].permute(3, 2, 0, 1).contiguous(), p[n + '/bias']) for n in CONVS]
+        self.k = [(p[l[0] + '/kernel'].permute(3, 2, 0, 1).contiguous(), p[l[0] + '/bias']) for l in self.layers]
         self.fw = p['fc/kernel'].t().contiguous()
         self.fb = p['fc/bias']
 
     def forward(self, x):  # NCHW [0,1] at INPUT size -> probabilities
-        for (k, b), (_, _, ks, st, pad, pool) in zip(self.k, LAYERS):
+        for (k, b), (_, _, ks, st, pad, pool) in zip(self.k, self.layers):
             x = F.relu(F.conv2d(x, k, b, stride=st, padding=_pad(ks, pad)))
             if pool:
                 x = F.max_pool2d(x, 2)
