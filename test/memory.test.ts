@@ -11,8 +11,11 @@ import { BIN, saveLayersModel, tmpdir } from './helpers.js';
 
 /**
  * Peak memory must not depend on the number of variants: a 2000x1500 frame at
- * patch 128 with stride 64 (884 variants) and stride 20 (8774, ~10x), each in a
+ * patch 128 with stride 44 (1813 variants) and stride 14 (17784, ~10x), each in a
  * fresh process of the installed command, with a small model so that the check is quick.
+ * The smaller run must be long enough to reach the process's steady heap size: with
+ * 884 variants it sometimes ended below it (212-222 MB against a 240 MB plateau),
+ * which read as 10.2% "growth" in a fresh-clone run.
  */
 let dir: string;
 let image: string;
@@ -74,12 +77,12 @@ function medianPeak(stride: number): { variants: number; rssMB: number; runs: nu
 
 describe('bounded memory', () => {
   it('peak RSS stays bounded and grows < 10% for 10x the variants', () => {
-    const a = medianPeak(64);
-    const b = medianPeak(20);
+    const a = medianPeak(44);
+    const b = medianPeak(14);
     const mb = (r: { runs: number[] }) => r.runs.map((x) => x.toFixed(0)).join('/');
     console.log(`memory: ${a.variants} variants ${mb(a)} MB, ${b.variants} variants ${mb(b)} MB (medians compared)`);
-    expect(a.variants).toBe(884);
-    expect(b.variants).toBe(8774);
+    expect(a.variants).toBe(1813);
+    expect(b.variants).toBe(17784);
     expect(a.rssMB).toBeLessThan(1536);
     expect(b.rssMB).toBeLessThan(1536);
     expect((b.rssMB - a.rssMB) / a.rssMB).toBeLessThan(0.1);
