@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { Rng } from '../src/synth/rng.js';
 import { generateFrame } from '../src/synth/render.js';
 import { evidenceOf } from '../src/synth/manifest.js';
+import { unlitSvg } from '../src/synth/scene.js';
 
 const W = 455;
 const H = 256;
@@ -69,6 +70,25 @@ describe('scene generator', () => {
       expect(ev).toHaveLength(facing.length);
     }
     expect(seen.size).toBe(3);
+  });
+
+  it('draws every lit lamp visibly, also under another light\'s mast arm', async () => {
+    // Frame 378 of seed 777777 (the held-out set): a nearer light's mast arm was drawn across
+    // the red lamp of a frame labelled red, leaving a pinkish sliver (visibility 41 before the fix, 121 after).
+    const f = await generateFrame(777777, 378, { width: W, height: H });
+    expect(f.scene.cls).toBe('red');
+    expect(f.visibility).toHaveLength(evidenceOf(f.scene.cls, f.scene.lights).length);
+    expect(Math.min(...f.visibility)).toBeGreaterThan(80);
+    for (let i = 0; i < 12; i++) {
+      const g = await generateFrame(31, i, { width: W, height: H });
+      if (g.scene.cls === 'none') expect(g.visibility).toEqual([]);
+      else for (const v of g.visibility) expect(v).toBeGreaterThan(15);
+    }
+  });
+
+  it('draws the same scene without its lit lamps for the visibility check', () => {
+    const svg = '<svg><rect/><!--lit--><circle r="2"/><!--/lit--><g><!--lit--><circle r="9"/><!--/lit--></g></svg>';
+    expect(unlitSvg(svg)).toBe('<svg><rect/><g></g></svg>');
   });
 
   it('forces the named fixture options', async () => {

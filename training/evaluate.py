@@ -133,7 +133,18 @@ def main():
             d[0] += int(t == q)
             d[1] += 1
         res['accuracy_by_largest_light'] = {k: [round(v[0] / v[1], 4), v[1]] for k, v in sorted(bysize.items())}
-        print(json.dumps({k: res[k] for k in ['frames', 'accuracy', 'confusion', 'accuracy_by_time', 'accuracy_by_largest_light']}), flush=True)
+        # how strongly the most visible lit lamp shows (manifest 'visibility', 0-255; see render.ts)
+        byvis = {}
+        for c, t, q in zip(cases, y, pred):
+            if c['class'] != 'none' and c.get('visibility'):
+                v = max(c['visibility'])
+                key = '<60' if v < 60 else '60-99' if v < 100 else '>=100'
+                d = byvis.setdefault(key, [0, 0])
+                d[0] += int(t == q)
+                d[1] += 1
+        res['accuracy_by_lamp_visibility'] = {k: [round(v[0] / v[1], 4), v[1]] for k, v in sorted(byvis.items())}
+        print(json.dumps({k: res[k] for k in ['frames', 'accuracy', 'confusion', 'accuracy_by_time', 'accuracy_by_largest_light',
+                                              'accuracy_by_lamp_visibility']}), flush=True)
         if not a.no_pg:
             light = [k for k, c in enumerate(cases) if c['class'] != 'none' and c['evidence']]
             if a.pg_limit:

@@ -5,9 +5,10 @@ One layer list (LAYERS) drives the PyTorch network, the TF.js topology and the w
 the inference-only FoldedNet reads the layer list back from an exported model.json. Layout (NHWC in TF.js, NCHW here):
   input  [N,256,455,3] RGB in [0,1]: the full 455x256 frame
          (other sizes are resized bilinear, half-pixel centres, no antialias)
-  conv1  Conv2D 2x2 stride 2 valid, 16, relu   (128x227; every BatchNorm is folded into its conv)
-  conv2  Conv2D 2x2 stride 2 valid, 32, relu   (64x113)
-  pool2  MaxPooling2D 2x2                      (32x56)
+  conv1  Conv2D 3x3 stride 2 same, 16, relu    (128x228; every BatchNorm is folded into its conv;
+                                                TF pads 'same' with stride 2 asymmetrically: _same)
+  conv2  Conv2D 2x2 stride 2 valid, 32, relu   (64x114)
+  pool2  MaxPooling2D 2x2                      (32x57)
   conv3  Conv2D 3x3 same, 32, relu
   pool3  MaxPooling2D 2x2                      (16x28)
   conv4  Conv2D 3x3 same, 64, relu
@@ -16,6 +17,8 @@ the inference-only FoldedNet reads the layer list back from an exported model.js
   conv5  Conv2D 3x3 same, 64, relu
   gmp / gap  GlobalMaxPooling2D / GlobalAveragePooling2D of conv5, concatenated
   fc     Dense 3, softmax  -> [none, red, green]
+Training only (not exported): `cells`, a 1x1 conv on conv5's map that classifies each CELL x CELL
+cell of the input, for the per-cell loss of train.py.
 """
 import json, os
 import numpy as np
@@ -27,18 +30,33 @@ LABELS = ['none', 'red', 'green']
 INPUT_H, INPUT_W = 256, 455
 # (name, filters, kernel, stride, padding, max-pool 2x2 after)
 LAYERS = [
-    ('conv1', 16, 2, 2, 'valid', False),
+    ('conv1', 16, 3, 2, 'same', False),
     ('conv2', 32, 2, 2, 'valid', True),
     ('conv3', 32, 3, 1, 'same', True),
     ('conv4', 64, 3, 1, 'same', True),
     ('conv5', 64, 3, 1, 'same', False),
 ]
 CONVS = [l[0] for l in LAYERS]
+# one cell of conv5's map covers CELL x CELL input pixels (32: two stride-2 convs, three pools)
+CELL = int(np.prod([st * (2 if pool else 1) for _, _, _, st, _, pool in LAYERS]))
 FEATURES = LAYERS[-1][1]
 
 
-def _pad(k, padding):
-    return k // 2 if padding == 'same' else 0
+def _pad(k, st, padding):
+    """PyTorch padding of a conv; None where TF's 'same' pads asymmetrically (see _same)."""
+    if padding != 'same':
+        return 0
+    return k // 2 if st == 1 and k % 2 == 1 else None
+
+
+def _same(x, k, st):
+    """Pad x as TF's 'same' padding does: total max((ceil(n/st)-1)*st + k - n, 0) per axis,
+    the odd pixel at the end (with stride 2 on an even size, TF pads only the bottom/right)."""
+    pads = []
+    for n in (x.shape[3], x.shape[2]):
+        t = max((-(-n // st) - 1) * st + k - n, 0)
+        pads += [t // 2, t - t // 2]
+    return F.pad(x, pads)
 
 
 class TLNet(nn.Module):
@@ -46,23 +64,29 @@ class TLNet(nn.Module):
         super().__init__()
         cin = 3
         for name, f, k, st, pad, _ in LAYERS:
-            setattr(self, name, nn.Conv2d(cin, f, k, stride=st, padding=_pad(k, pad), bias=True))
+            setattr(self, name, nn.Conv2d(cin, f, k, stride=st, padding=_pad(k, st, pad) or 0, bias=True))
             setattr(self, 'bn' + name[4:], nn.BatchNorm2d(f))
             cin = f
         self.drop = nn.Dropout(0.2)
         self.fc = nn.Linear(2 * FEATURES, 3)
+        # training only (not exported): classifies each cell of conv5's map on its own, so that the
+        # boxes of the lights, not just the frame's label, teach conv5 where a light is (see train.py)
+        self.cells = nn.Conv2d(FEATURES, 3, 1)
 
     def features(self, x):
-        for name, _, _, _, _, pool in LAYERS:
+        for name, _, k, st, pad, pool in LAYERS:
+            if _pad(k, st, pad) is None:
+                x = _same(x, k, st)
             x = F.relu(getattr(self, 'bn' + name[4:])(getattr(self, name)(x)))
             if pool:
                 x = F.max_pool2d(x, 2)
         return x
 
-    def forward(self, x):  # logits
-        x = self.features(x)
-        x = torch.cat([x.amax((2, 3)), x.mean((2, 3))], 1)
-        return self.fc(self.drop(x))
+    def forward(self, x, cells=False):  # logits (and per-cell logits of conv5's map)
+        f = self.features(x)
+        x = torch.cat([f.amax((2, 3)), f.mean((2, 3))], 1)
+        x = self.fc(self.drop(x))
+        return (x, self.cells(f)) if cells else x
 
 
 def _fold(w, b, bn):
@@ -163,7 +187,10 @@ class FoldedNet(nn.Module):
 
     def forward(self, x):  # NCHW [0,1] at INPUT size -> probabilities
         for (k, b), (_, _, ks, st, pad, pool) in zip(self.k, self.layers):
-            x = F.relu(F.conv2d(x, k, b, stride=st, padding=_pad(ks, pad)))
+            p = _pad(ks, st, pad)
+            if p is None:
+                x, p = _same(x, ks, st), 0
+            x = F.relu(F.conv2d(x, k, b, stride=st, padding=p))
             if pool:
                 x = F.max_pool2d(x, 2)
         x = torch.cat([x.amax((2, 3)), x.mean((2, 3))], 1)

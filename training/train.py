@@ -19,6 +19,8 @@ from data import load_set
 # NHWC ("channels last") activations throughout: the batches come from NHWC uint8 arrays, and
 # PyTorch's CPU convolutions with few channels are fastest in that layout.
 CL = torch.channels_last
+# in the per-cell loss, cells with a light are rare (a few of conv5's 8x14 cells): weigh them up
+CELL_CLASS_WEIGHT = torch.tensor([1.0, 3.0, 3.0])
 
 
 def evaluate(net, x, y, bs=128):
@@ -48,6 +50,8 @@ def main():
     ap.add_argument('--limit', type=int)
     ap.add_argument('--crop-epochs', type=int, default=24, help='first train on crops around lights / without lights')
     ap.add_argument('--crop', default='128x192', help='crop HxW at the model input scale')
+    ap.add_argument('--cell-weight', type=float, default=0.5,
+                    help='weight of the per-cell loss on conv5 (boxes of the lights as targets); 0 turns it off')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -70,7 +74,9 @@ def main():
         f'val {len(xv)} frames {np.bincount(yv, minlength=3).tolist()}; loaded in {time.time() - t0:.0f}s')
 
     net = tlnet.TLNet().to(memory_format=CL)
-    log(f'parameters: {sum(p.numel() for p in net.parameters())}')
+    n_cells = sum(p.numel() for p in net.cells.parameters())
+    log(f'parameters: {sum(p.numel() for p in net.parameters()) - n_cells} exported '
+        f'(+{n_cells} of the training-only per-cell head), cell loss weight {a.cell_weight}')
     ch, cw = (int(v) for v in a.crop.split('x'))
     sy = tlnet.INPUT_H / 256.0
     sx = tlnet.INPUT_W / 455.0
@@ -79,10 +85,12 @@ def main():
 
     def crop_batch(idx):
         """Crops at the model's input scale: around a light of the frame's class (label = class),
-        or a window without any light facing the driver (label none)."""
+        or a window without any light facing the driver (label none). Also returns each crop's
+        light boxes in crop coordinates."""
         H, W = tlnet.INPUT_H, tlnet.INPUT_W
         out = np.empty((len(idx), ch, cw, 3), dtype=np.uint8)
         lab = np.empty(len(idx), dtype=np.int64)
+        cb = []
         for n, i in enumerate(idx):
             bx = boxes[i]
             y0 = x0 = None
@@ -108,14 +116,41 @@ def main():
                 else:
                     lab[n] = 0
             out[n] = xt[i, y0:y0 + ch, x0:x0 + cw]
-        return torch.from_numpy(out), torch.from_numpy(lab)
+            cb.append([(t - y0, l - x0, b - y0, r - x0) for t, l, b, r in bx])
+        return torch.from_numpy(out), torch.from_numpy(lab), cb
+
+    def frame_batch(idx):
+        t = torch.from_numpy(idx)
+        return xt_t[t], yt_t[t], [boxes[i] for i in idx]
+
+    def flip(xb, bxs):
+        """Mirror half of the batch left-right, with its boxes."""
+        w = xb.shape[2]
+        f = rng.random(len(xb)) < 0.5
+        ft = torch.from_numpy(f)
+        xb[ft] = xb[ft].flip(2)
+        return xb, [[(t, w - r, b, w - l) for t, l, b, r in bx] if fl else bx for bx, fl in zip(bxs, f)]
+
+    def cell_targets(bxs, yb, h, w):
+        """Targets for conv5's map [N, h/CELL, w/CELL]: the frame's class on the cells a light of
+        that class overlaps, ignored (-100) on the cells around them (their receptive fields see
+        the light too, and a light's bloom spills over), none everywhere else."""
+        C = tlnet.CELL
+        gh, gw = h // C, w // C
+        t = torch.zeros((len(bxs), gh, gw), dtype=torch.long)
+        for n, bx in enumerate(bxs):
+            cells = [(int(tp // C), int(math.ceil(b / C)), int(l // C), int(math.ceil(r / C))) for tp, l, b, r in bx
+                     if b > 0 and r > 0 and tp < h and l < w]
+            for i0, i1, j0, j1 in cells:
+                t[n, max(0, i0 - 1):max(0, i1 + 1), max(0, j0 - 1):max(0, j1 + 1)] = -100
+            for i0, i1, j0, j1 in cells:
+                t[n, max(0, i0):max(0, i1), max(0, j0):max(0, j1)] = int(yb[n])
+        return t
 
     def augment(xb):
-        """uint8 NHWC batch -> float NCHW (channels-last memory) in [0,1]: flip, exposure, white
+        """uint8 NHWC batch -> float NCHW (channels-last memory) in [0,1]: exposure, white
         balance and contrast as one per-sample affine map, then luminance noise."""
         n = len(xb)
-        flip = torch.from_numpy(rng.random(n) < 0.5)
-        xb[flip] = xb[flip].flip(2)
         x = xb.permute(0, 3, 1, 2).float()
         gain = torch.from_numpy(rng.uniform(0.7, 1.3, (n, 1, 1, 1)).astype(np.float32))
         wb = torch.from_numpy(rng.uniform(0.92, 1.08, (n, 3, 1, 1)).astype(np.float32))
@@ -137,12 +172,19 @@ def main():
             net.train()
             te = time.time()
             perm = rng.permutation(len(xt))
-            tot, correct, loss_sum = 0, 0, 0.0
+            tot, correct, loss_sum, cell_sum = 0, 0, 0.0, 0.0
             for s in range(0, len(xt), batch):
-                xb, yb = get(perm[s:s + batch])
+                xb, yb, bxs = get(perm[s:s + batch])
+                xb, bxs = flip(xb, bxs)
+                h, w = xb.shape[1:3]
                 xb = augment(xb)
-                logits = net(xb)
+                logits, cell_logits = net(xb, cells=True)
                 loss = F.cross_entropy(logits, yb, label_smoothing=0.05)
+                if a.cell_weight:
+                    cell_loss = F.cross_entropy(cell_logits, cell_targets(bxs, yb, h, w), weight=CELL_CLASS_WEIGHT,
+                                                ignore_index=-100)
+                    cell_sum += float(cell_loss) * len(yb)
+                    loss = loss + a.cell_weight * cell_loss
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -151,12 +193,12 @@ def main():
                 correct += int((logits.argmax(1) == yb).sum())
                 tot += len(yb)
             va, conf = evaluate(net, xv, yv)
-            log(f'{phase} epoch {ep + 1:2d}/{epochs}  loss {loss_sum / tot:.4f}  train acc {correct / tot:.4f}  '
+            log(f'{phase} epoch {ep + 1:2d}/{epochs}  loss {loss_sum / tot:.4f} (cells {cell_sum / tot:.4f})  train acc {correct / tot:.4f}  '
                 f'val acc (whole frames) {va:.4f}  ({time.time() - te:.0f}s, total {time.time() - t0:.0f}s)')
 
     if a.crop_epochs:
         run('crops', a.crop_epochs, 64, a.lr, crop_batch)
-    run('frames', a.epochs, a.batch, a.lr / 3 if a.crop_epochs else a.lr, lambda idx: (xt_t[torch.from_numpy(idx)], yt_t[torch.from_numpy(idx)]))
+    run('frames', a.epochs, a.batch, a.lr / 3 if a.crop_epochs else a.lr, frame_batch)
     va, conf = evaluate(net, xv, yv)
     log(f'final held-out (val, {len(xv)} frames) accuracy {va:.4f}')
     log('confusion (rows true none/red/green, cols predicted):')

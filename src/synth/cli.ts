@@ -92,9 +92,9 @@ async function main(): Promise<void> {
       const spec = FIXTURES[i]!;
       const width = spec.opts.width ?? 455;
       const height = spec.opts.height ?? 256;
-      const { jpeg, scene } = await generateFrame(FIXTURE_SEED, i, { ...spec.opts, width, height });
+      const { jpeg, scene, visibility } = await generateFrame(FIXTURE_SEED, i, { ...spec.opts, width, height });
       await writeFile(join(a.out, spec.image), jpeg);
-      return { image: spec.image, class: scene.cls, evidence: evidenceOf(scene.cls, scene.lights), lights: scene.lights, time: scene.time, note: spec.note };
+      return { image: spec.image, class: scene.cls, evidence: evidenceOf(scene.cls, scene.lights), lights: scene.lights, time: scene.time, visibility, note: spec.note };
     });
   } else {
     command = `npm run synth -- --count ${a.count} --seed ${a.seed} --size ${a.width}x${a.height}${a.start ? ` --start ${a.start}` : ''}`;
@@ -103,10 +103,10 @@ async function main(): Promise<void> {
     cases = await pool(a.count, a.concurrency, async (i) => {
       const idx = a.start + i;
       const image = `frame-${String(idx).padStart(digits, '0')}.jpg`;
-      const { jpeg, scene } = await generateFrame(a.seed, idx, { width: a.width, height: a.height });
+      const { jpeg, scene, visibility } = await generateFrame(a.seed, idx, { width: a.width, height: a.height });
       await writeFile(join(a.out, image), jpeg);
       if (++done % 500 === 0) process.stderr.write(`synth: ${done}/${a.count}\n`);
-      return { image, class: scene.cls, evidence: evidenceOf(scene.cls, scene.lights), lights: scene.lights, time: scene.time };
+      return { image, class: scene.cls, evidence: evidenceOf(scene.cls, scene.lights), lights: scene.lights, time: scene.time, visibility };
     });
   }
   const manifest: Manifest = {

@@ -9,6 +9,11 @@ export interface ManifestCase {
   /** every traffic light in the frame, including ones not facing the driver */
   lights: LightInfo[];
   time: TimeOfDay;
+  /**
+   * one value per evidence box: how strongly its lit lamp shows in the finished frame, 0-255
+   * (the lamp's colour signal, lit minus unlit; see lampVisibility in render.ts)
+   */
+  visibility?: number[];
   /** short story of the case (fixtures only) */
   note?: string;
 }

@@ -4,11 +4,13 @@
  */
 import sharp from 'sharp';
 import { Rng } from './rng.js';
-import { buildScene, type Scene, type SceneOptions } from './scene.js';
+import { buildScene, unlitSvg, type Scene, type SceneOptions } from './scene.js';
 
 export interface Frame {
   jpeg: Buffer;
   scene: Scene;
+  /** per light of the frame's class, in scene.lights order: see lampVisibility */
+  visibility: number[];
 }
 
 export async function renderScene(scene: Scene, width: number, height: number, rng: Rng): Promise<Buffer> {
@@ -48,10 +50,43 @@ export async function renderScene(scene: Scene, width: number, height: number, r
   return sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: p.quality, chromaSubsampling: '4:2:0' }).toBuffer();
 }
 
+/**
+ * How much each lit light's lamp shows in the finished frame: the frame is rendered a second
+ * time with the lit lamps removed (same scene, same camera effects and noise), and for each
+ * light of the frame's class this is the mean of the 4 largest per-pixel differences in the
+ * lamp's colour signal (red: R - (G+B)/2, green: G - R), 0-255, within the light's box grown by
+ * 3 px. Under blur, haze, glare and JPEG a far lamp can all but vanish, and a support drawn
+ * over it once hid it completely; this measures it (the manifest's `visibility`).
+ */
+export async function lampVisibility(scene: Scene, jpeg: Buffer, width: number, height: number, rng: Rng): Promise<number[]> {
+  if (scene.cls === 'none') return [];
+  const dark = await renderScene({ ...scene, svg: unlitSvg(scene.svg) }, width, height, rng);
+  const [a, b] = await Promise.all([jpeg, dark].map((j) => sharp(j).removeAlpha().raw().toBuffer()));
+  const sig = (p: Buffer, i: number): number =>
+    scene.cls === 'red' ? p[i]! - (p[i + 1]! + p[i + 2]!) / 2 : p[i + 1]! - p[i]!;
+  return scene.lights
+    .filter((l) => l.state === scene.cls)
+    .map((l) => {
+      const top: number[] = [0, 0, 0, 0];
+      for (let y = Math.max(0, l.top - 3); y < Math.min(height, l.top + l.height + 3); y++) {
+        for (let x = Math.max(0, l.left - 3); x < Math.min(width, l.left + l.width + 3); x++) {
+          const i = (y * width + x) * 3;
+          const d = sig(a!, i) - sig(b!, i);
+          if (d > top[3]!) {
+            top[3] = d;
+            top.sort((u, v) => v - u);
+          }
+        }
+      }
+      return (top[0]! + top[1]! + top[2]! + top[3]!) / 4;
+    });
+}
+
 /** Generate one frame: fully determined by (seed, index, options). */
 export async function generateFrame(seed: number, index: number, opts: SceneOptions): Promise<Frame> {
   const rng = new Rng(seed, index);
   const scene = buildScene(rng, opts);
   const jpeg = await renderScene(scene, opts.width, opts.height, new Rng(seed, index, 0x5eed));
-  return { jpeg, scene };
+  const visibility = await lampVisibility(scene, jpeg, opts.width, opts.height, new Rng(seed, index, 0x5eed));
+  return { jpeg, scene, visibility };
 }

@@ -649,6 +649,21 @@ interface TLSpec {
   Z: number;
 }
 
+/**
+ * Everything a lit traffic-light lamp adds to the frame (the lamp, its bloom, its reflection) is
+ * wrapped in these markers, so that `unlitSvg` can draw the same scene with those lamps dark.
+ * The renderer compares the two to measure how visible each lit lamp is (lampVisibility in render.ts).
+ */
+const LIT_OPEN = '<!--lit-->';
+const LIT_CLOSE = '<!--/lit-->';
+const lit = (svg: string): string => LIT_OPEN + svg + LIT_CLOSE;
+const LIT_RE = /<!--lit-->[\s\S]*?<!--\/lit-->/g;
+
+/** The scene's SVG with every lit traffic-light lamp (and its bloom and reflection) removed. */
+export function unlitSvg(svg: string): string {
+  return svg.replace(LIT_RE, '');
+}
+
 function lampColor(rng: Rng, state: 'red' | 'green'): RGB {
   return state === 'red' ? hsl(rng.range(-8, 12), rng.range(0.9, 1), rng.range(0.55, 0.68)) : hsl(rng.range(140, 178), rng.range(0.8, 1), rng.range(0.5, 0.66));
 }
@@ -704,8 +719,7 @@ function drawTrafficLight(c: Ctx, t: TLSpec, plate: boolean, housingCol: RGB): s
       // A white-hot core only where the lamp is large enough to keep a coloured rim.
       const coreMix = rng.range(0.1, 0.6) * (0.5 + night * 0.5) * Math.min(1, r / 2.5);
       const rl = Math.max(r, 1.9);
-      s += circle(cx, cy, rl, hex(mix(col, [255, 255, 255], coreMix * 0.6)));
-      s += circle(cx, cy, rl * 0.55, hex(mix(col, [255, 255, 255], coreMix)));
+      s += lit(circle(cx, cy, rl, hex(mix(col, [255, 255, 255], coreMix * 0.6))) + circle(cx, cy, rl * 0.55, hex(mix(col, [255, 255, 255], coreMix))));
     } else {
       const dim = mix([30, 30, 30], k === 1 ? [90, 70, 20] : litIndex === 0 ? [20, 70, 50] : [90, 20, 20], rng.range(0, 0.35));
       s += circle(cx, cy, r, c.shade(dim));
@@ -731,8 +745,9 @@ function glowFor(c: Ctx, t: TLSpec): string {
   const a = time === 'night' ? rng.range(0.5, 0.9) : time === 'dusk' ? rng.range(0.45, 0.8) : rng.range(0.4, 0.7);
   // bloom: at least 3.2 px in radius, so that the lamp's colour survives blur and the JPEG's
   // 4:2:0 chroma subsampling even when the signal is only a few pixels wide
-  return circle(cx, cy, Math.max(short * 0.4 * k, 3.2), c.glow(col, a, short < 8 ? 0.5 : 0.25));
+  return lit(circle(cx, cy, Math.max(short * 0.4 * k, 3.2), c.glow(col, a, short < 8 ? 0.5 : 0.25)));
 }
+
 
 const camHeight = (c: Ctx): number => c.camH;
 
@@ -932,28 +947,32 @@ export function buildScene(rng: Rng, opts: SceneOptions): Scene {
     const poleCol = c.shade([rng.range(40, 110), rng.range(40, 110), rng.range(40, 110)]);
     const cx = t.x + t.w / 2;
     const gy = c.py(0, t.Z);
-    let s = '';
+    let sup = '';
     const thick = Math.max(c.s(0.2, t.Z), 0.8);
     if (rng.chance(0.55)) {
       // mast arm from a roadside pole
       const poleX = rng.chance(0.5) ? c.px(roadR + 0.7, t.Z) : c.px(roadL - 0.7, t.Z);
       const armY = t.y - thick * 0.5;
-      s += line(poleX, armY, cx, armY, poleCol, thick * 0.7);
-      s += line(poleX, armY - thick, poleX, Math.max(gy, armY), poleCol, thick * 1.2);
-      s += line(cx, armY, cx, t.y + 0.5, poleCol, thick * 0.5);
+      sup += line(poleX, armY, cx, armY, poleCol, thick * 0.7);
+      sup += line(poleX, armY - thick, poleX, Math.max(gy, armY), poleCol, thick * 1.2);
+      sup += line(cx, armY, cx, t.y + 0.5, poleCol, thick * 0.5);
     } else {
-      s += line(cx, t.y + t.h - 0.5, cx, Math.max(gy, t.y + t.h), poleCol, thick);
+      sup += line(cx, t.y + t.h - 0.5, cx, Math.max(gy, t.y + t.h), poleCol, thick);
     }
-    s += drawTrafficLight(c, t, plate, housingCol);
+    // Poles and mast arms of all lights are drawn before any light: a nearer light's arm may
+    // cross a farther light, and drawn over it, it hid the lit lamp of a frame labelled red.
+    const depth = t.Z / (1 + t.Z);
+    c.add(0.5 + 0.5 * depth, sup);
+    let s = drawTrafficLight(c, t, plate, housingCol);
     s += glowFor(c, t);
     // reflection on a wet road at night
     if (time !== 'day' && (t.state === 'red' || t.state === 'green') && rng.chance(0.3)) {
       const col = lampColor(rng, t.state);
       const ry = gy + (gy - t.y) * 0.3;
-      if (ry < H) s += `<ellipse cx="${f2(cx)}" cy="${f2(ry)}" rx="${f2(t.w * 0.8)}" ry="${f2(t.h * 1.2)}" fill="${c.glow(col, 0.3)}"/>`;
+      if (ry < H) s += lit(`<ellipse cx="${f2(cx)}" cy="${f2(ry)}" rx="${f2(t.w * 0.8)}" ry="${f2(t.h * 1.2)}" fill="${c.glow(col, 0.3)}"/>`);
     }
-    // drawn above all scenery (a light hidden behind a tree would be a wrong label)
-    c.add(t.Z / (1 + t.Z), s);
+    // drawn above all scenery (a light hidden behind a tree would be a wrong label) and all supports
+    c.add(0.5 * depth, s);
     const L = Math.floor(t.x);
     const T = Math.floor(t.y);
     lights.push({
