@@ -8,7 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateFrame } from './render.js';
+import { generateFrame, type Frame } from './render.js';
 import { evidenceOf, type Manifest, type ManifestCase } from './manifest.js';
 import { FIXTURES, FIXTURE_SEED } from './fixtures.js';
 
@@ -81,6 +81,11 @@ async function pool<T>(n: number, conc: number, fn: (i: number) => Promise<T>): 
   return out;
 }
 
+/** A frame's manifest entry (the same for data sets and fixtures; `note` only for fixtures). */
+function caseOf(image: string, { scene, visibility }: Frame, note?: string): ManifestCase {
+  return { image, class: scene.cls, evidence: evidenceOf(scene.cls, scene.lights), lights: scene.lights, time: scene.time, visibility, note };
+}
+
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   await mkdir(a.out, { recursive: true });
@@ -92,9 +97,9 @@ async function main(): Promise<void> {
       const spec = FIXTURES[i]!;
       const width = spec.opts.width ?? 455;
       const height = spec.opts.height ?? 256;
-      const { jpeg, scene, visibility } = await generateFrame(FIXTURE_SEED, i, { ...spec.opts, width, height });
-      await writeFile(join(a.out, spec.image), jpeg);
-      return { image: spec.image, class: scene.cls, evidence: evidenceOf(scene.cls, scene.lights), lights: scene.lights, time: scene.time, visibility, note: spec.note };
+      const frame = await generateFrame(FIXTURE_SEED, i, { ...spec.opts, width, height });
+      await writeFile(join(a.out, spec.image), frame.jpeg);
+      return caseOf(spec.image, frame, spec.note);
     });
   } else {
     command = `npm run synth -- --count ${a.count} --seed ${a.seed} --size ${a.width}x${a.height}${a.start ? ` --start ${a.start}` : ''}`;
@@ -103,10 +108,10 @@ async function main(): Promise<void> {
     cases = await pool(a.count, a.concurrency, async (i) => {
       const idx = a.start + i;
       const image = `frame-${String(idx).padStart(digits, '0')}.jpg`;
-      const { jpeg, scene, visibility } = await generateFrame(a.seed, idx, { width: a.width, height: a.height });
-      await writeFile(join(a.out, image), jpeg);
+      const frame = await generateFrame(a.seed, idx, { width: a.width, height: a.height });
+      await writeFile(join(a.out, image), frame.jpeg);
       if (++done % 500 === 0) process.stderr.write(`synth: ${done}/${a.count}\n`);
-      return { image, class: scene.cls, evidence: evidenceOf(scene.cls, scene.lights), lights: scene.lights, time: scene.time, visibility };
+      return caseOf(image, frame);
     });
   }
   const manifest: Manifest = {
