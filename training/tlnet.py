@@ -36,10 +36,25 @@ LAYERS = [
     ('conv4', 64, 3, 1, 'same', True),
     ('conv5', 64, 3, 1, 'same', False),
 ]
-CONVS = [l[0] for l in LAYERS]
-# one cell of conv5's map covers CELL x CELL input pixels (32: two stride-2 convs, three pools)
-CELL = int(np.prod([st * (2 if pool else 1) for _, _, _, st, _, pool in LAYERS]))
-FEATURES = LAYERS[-1][1]
+# trunk variants (train.py --trunk): 's3' replaces pool2 + conv3 by conv3 with stride 2, which sees a
+# 3x3 neighbourhood of conv2's map with its positions instead of max-pooling them away first
+TRUNKS = {
+    'pool': LAYERS,
+    's3': [LAYERS[0], LAYERS[1][:5] + (False,), ('conv3', 32, 3, 2, 'same', True)] + LAYERS[3:],
+}
+
+
+def set_trunk(name, width=1.0):
+    """Select the convolution layers (and scale every layer's filters by width, for capacity probes)."""
+    global LAYERS, CONVS, CELL, FEATURES
+    LAYERS = [(n, int(round(f * width)), k, st, pad, pool) for n, f, k, st, pad, pool in TRUNKS[name]]
+    CONVS = [l[0] for l in LAYERS]
+    # one cell of conv5's map covers CELL x CELL input pixels (32: two stride-2 convs, three pools)
+    CELL = int(np.prod([st * (2 if pool else 1) for _, _, _, st, _, pool in LAYERS]))
+    FEATURES = LAYERS[-1][1]
+
+
+set_trunk('pool')
 
 
 def _pad(k, st, padding):
@@ -59,19 +74,36 @@ def _same(x, k, st):
     return F.pad(x, pads)
 
 
+HEADS = ('pool', 'mil')
+
+
 class TLNet(nn.Module):
-    def __init__(self):
+    """head 'pool': [max, mean] of conv5 -> Dense 3. head 'mil': a 1x1 conv gives every cell of conv5's
+    map a red and a green score against 'none'; the frame's red/green logit is the largest cell's
+    (GlobalMaxPooling2D), the none logit a learned constant (Dense with a fixed kernel), so that
+    only evidence *for* a light moves the frame, and the per-cell loss trains the exported head itself."""
+
+    def __init__(self, head='pool'):
         super().__init__()
+        assert head in HEADS
+        self.head = head
         cin = 3
         for name, f, k, st, pad, _ in LAYERS:
             setattr(self, name, nn.Conv2d(cin, f, k, stride=st, padding=_pad(k, st, pad) or 0, bias=True))
             setattr(self, 'bn' + name[4:], nn.BatchNorm2d(f))
             cin = f
+        if head == 'mil':
+            self.margin = nn.Conv2d(FEATURES, 2, 1)
+            self.none_bias = nn.Parameter(torch.zeros(1))
+            return
         self.drop = nn.Dropout(0.2)
         self.fc = nn.Linear(2 * FEATURES, 3)
         # training only (not exported): classifies each cell of conv5's map on its own, so that the
         # boxes of the lights, not just the frame's label, teach conv5 where a light is (see train.py)
         self.cells = nn.Conv2d(FEATURES, 3, 1)
+
+    def training_only(self):
+        return list(self.cells.parameters()) if self.head == 'pool' else []
 
     def features(self, x):
         for name, _, k, st, pad, pool in LAYERS:
@@ -84,6 +116,12 @@ class TLNet(nn.Module):
 
     def forward(self, x, cells=False):  # logits (and per-cell logits of conv5's map)
         f = self.features(x)
+        if self.head == 'mil':
+            m = self.margin(f)
+            nb = self.none_bias.reshape(1, 1, 1, 1)
+            cell = torch.cat([nb.expand(m.shape[0], 1, m.shape[2], m.shape[3]), m], 1)
+            x = torch.cat([nb.reshape(1, 1).expand(m.shape[0], 1), m.amax((2, 3))], 1)
+            return (x, cell) if cells else x
         x = torch.cat([f.amax((2, 3)), f.mean((2, 3))], 1)
         x = self.fc(self.drop(x))
         return (x, self.cells(f)) if cells else x
@@ -102,7 +140,14 @@ def folded_params(net):
     for n in CONVS:
         w, b = _fold(getattr(net, n).weight, getattr(net, n).bias, getattr(net, 'bn' + n[4:]))
         out += [(n + '/kernel', w.permute(2, 3, 1, 0)), (n + '/bias', b)]
-    out += [('fc/kernel', net.fc.weight.detach().t()), ('fc/bias', net.fc.bias.detach())]
+    if net.head == 'mil':
+        # fc only places the none constant beside the two max-pooled margins: fixed kernel
+        kernel = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        bias = torch.cat([net.none_bias.detach(), torch.zeros(2)])
+        out += [('margin/kernel', net.margin.weight.detach().permute(2, 3, 1, 0)), ('margin/bias', net.margin.bias.detach()),
+                ('fc/kernel', kernel), ('fc/bias', bias)]
+    else:
+        out += [('fc/kernel', net.fc.weight.detach().t()), ('fc/bias', net.fc.bias.detach())]
     return [(k, v.contiguous().numpy().astype('<f4')) for k, v in out]
 
 
@@ -112,7 +157,7 @@ def _layer(name, cls, config, inbound):
             'inbound_nodes': [[[i, 0, 0, {}] for i in inbound]] if inbound else []}
 
 
-def topology():
+def topology(head='pool'):
     init = {'kernel_initializer': {'class_name': 'GlorotUniform', 'config': {'seed': None}},
             'bias_initializer': {'class_name': 'Zeros', 'config': {}},
             'kernel_regularizer': None, 'bias_regularizer': None, 'activity_regularizer': None,
@@ -130,12 +175,21 @@ def topology():
             layers.append(_layer(pname, 'MaxPooling2D', {'pool_size': [2, 2], 'strides': [2, 2], 'padding': 'valid',
                                                           'data_format': 'channels_last'}, [prev]))
             prev = pname
-    layers += [
-        _layer('gmp', 'GlobalMaxPooling2D', {'data_format': 'channels_last'}, [prev]),
-        _layer('gap', 'GlobalAveragePooling2D', {'data_format': 'channels_last'}, [prev]),
-        _layer('concat', 'Concatenate', {'axis': -1}, ['gmp', 'gap']),
-        _layer('fc', 'Dense', dict({'units': 3, 'activation': 'softmax', 'use_bias': True}, **init), ['concat']),
-    ]
+    if head == 'mil':
+        layers += [
+            _layer('margin', 'Conv2D', dict({
+                'filters': 2, 'kernel_size': [1, 1], 'strides': [1, 1], 'padding': 'valid', 'data_format': 'channels_last',
+                'dilation_rate': [1, 1], 'activation': 'linear', 'use_bias': True}, **init), [prev]),
+            _layer('gmp', 'GlobalMaxPooling2D', {'data_format': 'channels_last'}, ['margin']),
+            _layer('fc', 'Dense', dict({'units': 3, 'activation': 'softmax', 'use_bias': True}, **init), ['gmp']),
+        ]
+    else:
+        layers += [
+            _layer('gmp', 'GlobalMaxPooling2D', {'data_format': 'channels_last'}, [prev]),
+            _layer('gap', 'GlobalAveragePooling2D', {'data_format': 'channels_last'}, [prev]),
+            _layer('concat', 'Concatenate', {'axis': -1}, ['gmp', 'gap']),
+            _layer('fc', 'Dense', dict({'units': 3, 'activation': 'softmax', 'use_bias': True}, **init), ['concat']),
+        ]
     return {'class_name': 'Model', 'config': {'name': 'tlnet', 'layers': layers,
                                                'input_layers': [['image', 0, 0]], 'output_layers': [['fc', 0, 0]]},
             'keras_version': 'tfjs-layers 4.22.0', 'backend': 'tensor_flow.js'}
@@ -148,7 +202,7 @@ def export_tfjs(net, out_dir):
         for _, a in params:
             fh.write(a.tobytes())
     model = {'format': 'layers-model', 'generatedBy': 'occlude training/train.py', 'convertedBy': None,
-             'modelTopology': topology(),
+             'modelTopology': topology(net.head),
              'weightsManifest': [{'paths': ['weights.bin'],
                                   'weights': [{'name': k, 'shape': list(a.shape), 'dtype': 'float32'} for k, a in params]}]}
     with open(os.path.join(out_dir, 'model.json'), 'w') as fh:
@@ -168,9 +222,11 @@ class FoldedNet(nn.Module):
         # the layer list comes from the exported topology, not from LAYERS, so that any exported
         # TLNet variant evaluates as it was saved
         self.layers = []
+        names = [l['name'] for l in model['modelTopology']['config']['layers']]
+        self.head = 'mil' if 'margin' in names else 'pool'
         for l in model['modelTopology']['config']['layers']:
             c = l['config']
-            if l['class_name'] == 'Conv2D':
+            if l['class_name'] == 'Conv2D' and l['name'] != 'margin':
                 self.layers.append([l['name'], c['filters'], c['kernel_size'][0], c['strides'][0], c['padding'], False])
             elif l['class_name'] == 'MaxPooling2D':
                 self.layers[-1][5] = True
@@ -182,6 +238,9 @@ class FoldedNet(nn.Module):
             p[w['name']] = torch.from_numpy(data[off:off + n].reshape(w['shape']).copy())
             off += n
         self.k = [(p[l[0] + '/kernel'].permute(3, 2, 0, 1).contiguous(), p[l[0] + '/bias']) for l in self.layers]
+        if self.head == 'mil':
+            self.mw = p['margin/kernel'].permute(3, 2, 0, 1).contiguous()
+            self.mb = p['margin/bias']
         self.fw = p['fc/kernel'].t().contiguous()
         self.fb = p['fc/bias']
 
@@ -193,7 +252,10 @@ class FoldedNet(nn.Module):
             x = F.relu(F.conv2d(x, k, b, stride=st, padding=p))
             if pool:
                 x = F.max_pool2d(x, 2)
-        x = torch.cat([x.amax((2, 3)), x.mean((2, 3))], 1)
+        if self.head == 'mil':
+            x = F.conv2d(x, self.mw, self.mb).amax((2, 3))
+        else:
+            x = torch.cat([x.amax((2, 3)), x.mean((2, 3))], 1)
         return F.softmax(F.linear(x, self.fw, self.fb), 1)
 
 

@@ -52,11 +52,50 @@ def main():
     ap.add_argument('--crop', default='128x192', help='crop HxW at the model input scale')
     ap.add_argument('--cell-weight', type=float, default=0.5,
                     help='weight of the per-cell loss on conv5 (boxes of the lights as targets); 0 turns it off')
+    ap.add_argument('--small-boost', type=float, default=0,
+                    help='crop phase: frames whose largest light is under 20 px are drawn 1+B times as often')
+    ap.add_argument('--hard-neg', type=float, default=0,
+                    help='crop phase: this share of the light-free crops is centred on a saturated red or green spot outside the lights')
+    ap.add_argument('--ema', default='', help='comma-separated decays: also keep exponential moving averages of the weights '
+                    '(and BatchNorm statistics) through the whole-frame phase, exported to OUT/ema-DECAY')
+    ap.add_argument('--swa', type=int, default=0,
+                    help='after the frame phase, N more whole-frame epochs at the constant rate --swa-lr, averaging the '
+                         'weights every --swa-every steps (stochastic weight averaging); the average is exported, with its '
+                         'BatchNorm statistics recomputed, and the model before it to OUT/pre-swa')
+    ap.add_argument('--swa-lr', type=float, default=3e-4)
+    ap.add_argument('--swa-every', type=int, default=30)
+    ap.add_argument('--head', default='pool', choices=tlnet.HEADS, help="classifier head (see tlnet.TLNet)")
+    ap.add_argument('--trunk', default='pool', choices=list(tlnet.TRUNKS), help='convolution layers (see tlnet.TRUNKS)')
+    ap.add_argument('--width', type=float, default=1.0, help='multiply every layer\'s filters (capacity probes)')
+    ap.add_argument('--peers', type=int, default=0, choices=[0, 2],
+                    help='co-distillation: train two nets side by side, one process (and --threads threads) each, on '
+                         'the same batches; each also learns the other\'s softened predictions. Writes OUT/peer-0, OUT/peer-1')
+    ap.add_argument('--peer-weight', type=float, default=1.0)
+    ap.add_argument('--peer-temp', type=float, default=2.0)
     a = ap.parse_args()
+    if not a.peers:
+        return train(a)
+    ctx = torch.multiprocessing.get_context('fork')
+    buf = torch.zeros(2, 256, 4).share_memory_()  # per peer: 3 logits + the label, for each sample of a batch
+    barrier = ctx.Barrier(2)
+    procs = [ctx.Process(target=train, args=(a, (r, buf, barrier))) for r in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    sys.exit(max(p.exitcode for p in procs))
+
+
+def train(a, peer=None):
+    """peer: (rank, shared buffer, barrier) when co-distilling; the two peers draw the same batches
+    (same data seed), start from different weights and exchange their logits at every step."""
+    tlnet.set_trunk(a.trunk, a.width)
     torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
+    torch.manual_seed(a.seed + (1000 * peer[0] if peer else 0))
     rng = np.random.default_rng(a.seed)
     noise_gen = torch.Generator().manual_seed(a.seed)
+    if peer:
+        a.out = os.path.join(a.out, f'peer-{peer[0]}')
     os.makedirs(a.out, exist_ok=True)
     logf = open(os.path.join(a.out, 'training-log.txt'), 'w')
 
@@ -73,8 +112,8 @@ def main():
     log(f'train {len(xt)} frames {np.bincount(yt, minlength=3).tolist()} (none/red/green), '
         f'val {len(xv)} frames {np.bincount(yv, minlength=3).tolist()}; loaded in {time.time() - t0:.0f}s')
 
-    net = tlnet.TLNet().to(memory_format=CL)
-    n_cells = sum(p.numel() for p in net.cells.parameters())
+    net = tlnet.TLNet(a.head).to(memory_format=CL)
+    n_cells = sum(p.numel() for p in net.training_only())
     log(f'parameters: {sum(p.numel() for p in net.parameters()) - n_cells} exported '
         f'(+{n_cells} of the training-only per-cell head), cell loss weight {a.cell_weight}')
     ch, cw = (int(v) for v in a.crop.split('x'))
@@ -82,6 +121,36 @@ def main():
     sx = tlnet.INPUT_W / 455.0
     boxes = [[(b['top'] * sy, b['left'] * sx, (b['top'] + b['height']) * sy, (b['left'] + b['width']) * sx)
               for b in c['evidence']] for c in cases_t]
+
+    def hot_spots(k=6, cell=8, grow=8):
+        """Per frame: centres of the k most saturated red/green cell x cell spots (local maxima) away from
+        the lights of the frame's class: tail lights, signs, lit signs, trees."""
+        H, W = tlnet.INPUT_H, tlnet.INPUT_W
+        out = []
+        for s0 in range(0, len(xt), 256):
+            xb = torch.from_numpy(xt[s0:s0 + 256]).permute(0, 3, 1, 2).float()
+            r, g, b = xb[:, 0], xb[:, 1], xb[:, 2]
+            sig = torch.maximum(r - (g + b) / 2, g - r)[:, None]
+            m = F.max_pool2d(sig, cell)
+            peak = (m == F.max_pool2d(m, 3, 1, 1)) & (m > 30)
+            m = torch.where(peak, m, torch.full_like(m, -1))[:, 0]
+            for n in range(len(xb)):
+                mn = m[n].clone()
+                for t, l, bt, rt in boxes[s0 + n]:
+                    mn[max(0, int((t - grow) // cell)):int(math.ceil((bt + grow) / cell)),
+                       max(0, int((l - grow) // cell)):int(math.ceil((rt + grow) / cell))] = -1
+                v, i = mn.flatten().topk(k)
+                gw = mn.shape[1]
+                out.append([((int(j) // gw) * cell + cell // 2, (int(j) % gw) * cell + cell // 2)
+                            for vv, j in zip(v.tolist(), i.tolist()) if vv > 0])
+        return out
+
+    spots = None
+    if a.hard_neg:
+        th = time.time()
+        spots = hot_spots()
+        log(f'hard negatives: {sum(len(v) for v in spots)} saturated spots outside the lights in '
+            f'{sum(1 for v in spots if v)} frames ({time.time() - th:.0f}s)')
 
     def crop_batch(idx):
         """Crops at the model's input scale: around a light of the frame's class (label = class),
@@ -101,6 +170,14 @@ def main():
                 if lo_y <= hi_y and lo_x <= hi_x:
                     y0, x0 = rng.integers(lo_y, hi_y + 1), rng.integers(lo_x, hi_x + 1)
                     lab[n] = yt[i]
+            if y0 is None and spots is not None and spots[i] and rng.random() < a.hard_neg:
+                cy, cx = spots[i][rng.integers(len(spots[i]))]
+                y0 = int(np.clip(cy - ch // 2 + rng.integers(-ch // 4, ch // 4 + 1), 0, H - ch))
+                x0 = int(np.clip(cx - cw // 2 + rng.integers(-cw // 4, cw // 4 + 1), 0, W - cw))
+                if any(t < y0 + ch and y0 < b and l < x0 + cw and x0 < r for t, l, b, r in bx):
+                    y0 = None
+                else:
+                    lab[n] = 0
             if y0 is None:
                 for _ in range(20):
                     y0, x0 = rng.integers(0, H - ch + 1), rng.integers(0, W - cw + 1)
@@ -164,14 +241,36 @@ def main():
     xt_t = torch.from_numpy(xt)
     yt_t = torch.from_numpy(yt)
 
-    def run(phase, epochs, batch, lr, get):
+    big = np.array([max([max(e['width'], e['height']) for e in c['evidence']], default=0) for c in cases_t])
+    draw_w = 1.0 + a.small_boost * ((big > 0) & (big < 20))
+    draw_p = draw_w / draw_w.sum()
+
+    emas = {}
+
+    def ema_update():
+        with torch.no_grad():
+            for d, st in emas.items():
+                for k, v in net.state_dict().items():
+                    if v.dtype.is_floating_point:
+                        st[k].mul_(d).add_(v, alpha=1 - d)
+                    else:
+                        st[k].copy_(v)
+
+    def run(phase, epochs, batch, lr, get, on_step=None):
+        if phase == 'frames' and a.ema:
+            emas.update({float(d): {k: v.detach().clone() for k, v in net.state_dict().items()} for d in a.ema.split(',')})
         opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
         steps = epochs * math.ceil(len(xt) / batch)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
+        # the SWA phase keeps its rate constant; the others follow one cycle
+        sched = None if phase == 'swa' else torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
+        step = 0
         for ep in range(epochs):
             net.train()
             te = time.time()
-            perm = rng.permutation(len(xt))
+            if phase == 'crops' and a.small_boost:
+                perm = rng.choice(len(xt), len(xt), p=draw_p)
+            else:
+                perm = rng.permutation(len(xt))
             tot, correct, loss_sum, cell_sum = 0, 0, 0.0, 0.0
             for s in range(0, len(xt), batch):
                 xb, yb, bxs = get(perm[s:s + batch])
@@ -180,6 +279,18 @@ def main():
                 xb = augment(xb)
                 logits, cell_logits = net(xb, cells=True)
                 loss = F.cross_entropy(logits, yb, label_smoothing=0.05)
+                if peer:
+                    rank, buf, barrier = peer
+                    n = len(yb)
+                    buf[rank, :n, :3] = logits.detach()
+                    buf[rank, :n, 3] = yb.float()
+                    barrier.wait()
+                    other = buf[1 - rank, :n].clone()
+                    barrier.wait()
+                    assert torch.equal(other[:, 3], yb.float()), 'co-distillation peers drew different batches'
+                    T = a.peer_temp
+                    loss = loss + a.peer_weight * T * T * F.kl_div(F.log_softmax(logits / T, 1),
+                                                                   F.softmax(other[:, :3] / T, 1), reduction='batchmean')
                 if a.cell_weight:
                     cell_loss = F.cross_entropy(cell_logits, cell_targets(bxs, yb, h, w), weight=CELL_CLASS_WEIGHT,
                                                 ignore_index=-100)
@@ -188,7 +299,13 @@ def main():
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                sched.step()
+                step += 1
+                if sched:
+                    sched.step()
+                if emas:
+                    ema_update()
+                if on_step:
+                    on_step(step)
                 loss_sum += float(loss) * len(yb)
                 correct += int((logits.argmax(1) == yb).sum())
                 tot += len(yb)
@@ -199,12 +316,54 @@ def main():
     if a.crop_epochs:
         run('crops', a.crop_epochs, 64, a.lr, crop_batch)
     run('frames', a.epochs, a.batch, a.lr / 3 if a.crop_epochs else a.lr, frame_batch)
+    if a.swa:
+        va, _ = evaluate(net, xv, yv)
+        log(f'before SWA: val accuracy {va:.4f}')
+        tlnet.export_tfjs(net.eval(), os.path.join(a.out, 'pre-swa'))
+        avg = {k: v.detach().clone() for k, v in net.state_dict().items() if v.dtype.is_floating_point}
+        n_avg = [1]
+
+        def swa_update(k):
+            if k % a.swa_every == 0:
+                n_avg[0] += 1
+                with torch.no_grad():
+                    for name, v in net.state_dict().items():
+                        if name in avg:
+                            avg[name].add_(v - avg[name], alpha=1 / n_avg[0])
+
+        run('swa', a.swa, a.batch, a.swa_lr, frame_batch, on_step=swa_update)
+        tb = time.time()
+        swa_net = tlnet.TLNet(a.head).to(memory_format=CL)
+        swa_net.load_state_dict(dict(net.state_dict(), **avg))
+        # the averaged weights need their own BatchNorm statistics: one pass over augmented
+        # training frames with cumulative (momentum None) running averages
+        bns = [m for m in swa_net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None
+        swa_net.train()
+        idx = rng.permutation(len(xt))[:3200]
+        with torch.no_grad():
+            for s in range(0, len(idx), a.batch):
+                xb, _, bxs = frame_batch(idx[s:s + a.batch])
+                swa_net(augment(flip(xb, bxs)[0]))
+        for m in bns:
+            m.momentum = 0.1
+        log(f'SWA: {n_avg[0]} weight snapshots averaged, BatchNorm statistics recomputed on {len(idx)} frames '
+            f'({time.time() - tb:.0f}s)')
+        net = swa_net.eval()
     va, conf = evaluate(net, xv, yv)
     log(f'final held-out (val, {len(xv)} frames) accuracy {va:.4f}')
     log('confusion (rows true none/red/green, cols predicted):')
     for r in conf:
         log('  ' + ' '.join(f'{v:5d}' for v in r))
     net.eval()
+    for d, st in emas.items():
+        ema_net = tlnet.TLNet(a.head).to(memory_format=CL)
+        ema_net.load_state_dict(st)
+        ev, econf = evaluate(ema_net, xv, yv)
+        log(f'EMA {d}: val accuracy {ev:.4f}, confusion {econf.tolist()}')
+        tlnet.export_tfjs(ema_net.eval(), os.path.join(a.out, f'ema-{d}'))
     tlnet.export_tfjs(net, a.out)
     torch.save(net.state_dict(), os.path.join('/tmp', 'tlnet-last.pt'))
     size = sum(os.path.getsize(os.path.join(a.out, f)) for f in ['model.json', 'weights.bin', 'occlude.json'])
