@@ -77,7 +77,7 @@ def main():
         return train(a)
     ctx = torch.multiprocessing.get_context('fork')
     buf = torch.zeros(2, 256, 4).share_memory_()  # per peer: 3 logits + the label, for each sample of a batch
-    barrier = ctx.Barrier(2)
+    barrier = ctx.Barrier(2, timeout=600)  # a peer that dies breaks the barrier instead of hanging the other
     procs = [ctx.Process(target=train, args=(a, (r, buf, barrier))) for r in range(2)]
     for p in procs:
         p.start()
@@ -247,6 +247,11 @@ def train(a, peer=None):
 
     emas = {}
 
+    def net_from(state):  # a fresh net holding averaged weights (EMA, SWA)
+        n = tlnet.TLNet(a.head).to(memory_format=CL)
+        n.load_state_dict(state)
+        return n
+
     def ema_update():
         with torch.no_grad():
             for d, st in emas.items():
@@ -333,8 +338,7 @@ def train(a, peer=None):
 
         run('swa', a.swa, a.batch, a.swa_lr, frame_batch, on_step=swa_update)
         tb = time.time()
-        swa_net = tlnet.TLNet(a.head).to(memory_format=CL)
-        swa_net.load_state_dict(dict(net.state_dict(), **avg))
+        swa_net = net_from(dict(net.state_dict(), **avg))
         # the averaged weights need their own BatchNorm statistics: one pass over augmented
         # training frames with cumulative (momentum None) running averages
         bns = [m for m in swa_net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
@@ -359,8 +363,7 @@ def train(a, peer=None):
         log('  ' + ' '.join(f'{v:5d}' for v in r))
     net.eval()
     for d, st in emas.items():
-        ema_net = tlnet.TLNet(a.head).to(memory_format=CL)
-        ema_net.load_state_dict(st)
+        ema_net = net_from(st)
         ev, econf = evaluate(ema_net, xv, yv)
         log(f'EMA {d}: val accuracy {ev:.4f}, confusion {econf.tolist()}')
         tlnet.export_tfjs(ema_net.eval(), os.path.join(a.out, f'ema-{d}'))
