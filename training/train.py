@@ -23,6 +23,12 @@ CL = torch.channels_last
 CELL_CLASS_WEIGHT = torch.tensor([1.0, 3.0, 3.0])
 
 
+def soft_kl(weight, logits, target, T):
+    """weight * T^2 * KL(target || softmax(logits / T)): the distillation term (Hinton et al. 2015),
+    for --teachers and --peers alike; the T^2 keeps its gradients on the scale of the hard loss."""
+    return weight * T * T * F.kl_div(F.log_softmax(logits / T, 1), target, reduction='batchmean')
+
+
 def evaluate(net, x, y, bs=128):
     net.eval()
     preds = []
@@ -307,8 +313,7 @@ def train(a, peer=None):
                 logits, cell_logits = logits.float(), cell_logits.float()
                 loss = F.cross_entropy(logits, yb, label_smoothing=0.05)
                 if teachers:
-                    loss = (1 - a.distill_weight) * loss + a.distill_weight * T * T * F.kl_div(
-                        F.log_softmax(logits / T, 1), soft, reduction='batchmean')
+                    loss = (1 - a.distill_weight) * loss + soft_kl(a.distill_weight, logits, soft, T)
                 if peer:
                     rank, buf, barrier = peer
                     n = len(yb)
@@ -319,8 +324,7 @@ def train(a, peer=None):
                     barrier.wait()
                     assert torch.equal(other[:, 3], yb.float()), 'co-distillation peers drew different batches'
                     T = a.peer_temp
-                    loss = loss + a.peer_weight * T * T * F.kl_div(F.log_softmax(logits / T, 1),
-                                                                   F.softmax(other[:, :3] / T, 1), reduction='batchmean')
+                    loss = loss + soft_kl(a.peer_weight, logits, F.softmax(other[:, :3] / T, 1), T)
                 if a.cell_weight:
                     cell_loss = F.cross_entropy(cell_logits, cell_targets(bxs, yb, h, w), weight=CELL_CLASS_WEIGHT,
                                                 ignore_index=-100)
