@@ -143,7 +143,7 @@ describe('occlude check (CLI) on real frames with the seed model', () => {
     expect(lines.length).toBe(7);
     expect(lines.slice(0, 6).every((l) => l.startsWith('PASS '))).toBe(true);
     expect(lines.find((l) => l.includes(A5AF))).toMatch(/red minimum at \(\d+,\d+\) inside box 50x45 at \(140,105\)/);
-    expect(lines[6]).toMatch(/^6 passed, 0 failed/);
+    expect(lines[6]).toMatch(/^6 passed, 0 failed; backend (node|wasm|cpu) \(JUnit: /);
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toMatch(/<testsuite name="[^"]*good\.json" tests="6" failures="0" errors="0"/);
     expect((xml.match(/<testcase /g) ?? []).length).toBe(6);
@@ -161,6 +161,7 @@ describe('occlude check (CLI) on real frames with the seed model', () => {
     expect(lines.length).toBe(7);
     const a5af = lines.find((l) => l.image.endsWith(A5AF));
     expect(a5af.pass).toBe(false);
+    expect(a5af.backend).toMatch(/^(node|wasm|cpu)$/);
     expect(a5af.predicted).toBe('red');
     expect(a5af.reasons).toEqual([`red minimum at (${a5af.minimum.x},${a5af.minimum.y}) outside all boxes (40x40 at (300,20))`]);
     expect(a5af.minimum.x).toBeLessThan(300); // it is at the lights, around x 150

@@ -79,6 +79,7 @@ describe('occlusion from the CLI (in-process)', () => {
     expect(r.out).toContain('predicted red');
     expect(r.out).toContain('target green');
     expect(r.out).toContain('o2.png');
+    expect(r.out).toMatch(/^  backend: (node|wasm|cpu)$/m); // the active backend is always named
   });
 
   it('saves the raw map as .f32, .json and 16-bit .png', async () => {
@@ -118,6 +119,9 @@ describe('occlusion from the CLI (in-process)', () => {
     expect(lines.map((l) => l.class)).toEqual(['red', 'green']);
     expect(Object.keys(lines[0].probabilities)).toEqual(['none', 'red', 'green']);
     expect(lines[0].probability).toBeCloseTo(0.92895, 3);
+    const text = await cli(['predict', FRAME, '--model', SEED]);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/: red \(92\.90%\) .* backend (node|wasm|cpu)$/m);
   });
 });
 

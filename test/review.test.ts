@@ -36,6 +36,7 @@ describe('occlude review', () => {
     expect(r.out).toMatch(/^red\s+0\s+4\s+0$/m);
     expect(r.out).toMatch(/^green\s+0\s+0\s+1$/m);
     expect(r.out).toContain('5 of 6 correct (83.3%)');
+    expect(r.out).toMatch(/^backend: (node|wasm|cpu)$/m);
   });
 
   it('writes confusion.json and finds the injected mistake, grouped as none→red', () => {
@@ -72,6 +73,7 @@ describe('occlude review', () => {
     expect(j.code).toBe(0);
     const doc = JSON.parse(j.out);
     expect(doc.total).toBe(2);
+    expect(doc.backend).toMatch(/^(node|wasm|cpu)$/);
     expect(doc.mistakes.map((m: { pair: string }) => m.pair)).toEqual(['none→red']);
     expect(existsSync(doc.report)).toBe(true);
   });

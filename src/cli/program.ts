@@ -344,7 +344,7 @@ async function runPredict(args: string[], f: ModelFlags, io: Io, rep: Reporter):
         if (f.json) io.stdout.write(JSON.stringify(predictionJson(p, modelLabel(session.modelPath), session.backend)) + '\n');
         else {
           const all = Object.entries(p.probabilities).map(([k, v]) => `${k} ${(v * 100).toFixed(2)}%`).join(', ');
-          io.stdout.write(`${p.image}: ${p.class} (${(p.probability * 100).toFixed(2)}%)  [${all}]\n`);
+          io.stdout.write(`${p.image}: ${p.class} (${(p.probability * 100).toFixed(2)}%)  [${all}]  backend ${session.backend}\n`);
         }
       } catch (err) {
         if (err instanceof OccludeError && err.kind === 'usage' && !err.file) throw err;
@@ -491,6 +491,7 @@ async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Reporter):
     correct: conf.correct,
     accuracy: conf.accuracy,
     model: modelLabel(session.modelPath),
+    backend: session.backend,
     patch: f.patch,
     stride: f.stride ?? Math.max(1, Math.floor(f.patch / 2)),
     groups,
@@ -534,7 +535,7 @@ async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Reporter):
         lines.push(`  ${m.image}: predicted ${m.predicted} ${pct(m.probability)}, true ${m.truth} ${pct(m.probabilities[m.truth] ?? 0)}${m.output ? ` -> ${m.output}` : m.error ? ` (error: ${m.error})` : ''}`);
       }
     }
-    lines.push('', `confusion matrix: ${path.join(f.out, 'confusion.json')}`, `page: ${report}`);
+    lines.push('', `confusion matrix: ${path.join(f.out, 'confusion.json')}`, `page: ${report}`, `backend: ${session.backend}`);
     io.stdout.write(lines.join('\n') + '\n');
   }
   if (io.signal?.aborted) {
@@ -548,6 +549,7 @@ async function runCheck(files: string[], f: CheckFlags, io: Io, rep: Reporter): 
   for (const file of files) manifests.push(await readManifest(file, EMBEDDED_MODEL)); // all valid before any work
   if (f.junit) await checkWritable(f.junit);
   const suites: JunitSuite[] = [];
+  const backends = new Set<string>();
   const progress = Progress.for(io.stderr, f.quiet === true);
   const say = (s: string) => (f.json ? io.stderr : io.stdout).write(s + '\n');
   try {
@@ -557,6 +559,7 @@ async function runCheck(files: string[], f: CheckFlags, io: Io, rep: Reporter): 
       suites.push({ name: m.file, outcomes, seconds: 0 });
       if (manifests.length > 1 && !f.json) say(`${m.file}:`);
       const session = await openSession({ ...f, model: f.model ?? m.model ?? undefined }, rep);
+      backends.add(session.backend);
       let variantsSoFar = 0;
       const cache = new Map<string, OcclusionResult>();
       let cacheFile = '';
@@ -594,7 +597,7 @@ async function runCheck(files: string[], f: CheckFlags, io: Io, rep: Reporter): 
             outcome = errorOutcome(c, msg.includes(c.file) || msg.includes(c.image) ? msg : `${c.image}: ${msg}`, (Date.now() - t) / 1000);
           }
           outcomes.push(outcome);
-          if (f.json) io.stdout.write(JSON.stringify({ manifest: m.file, ...outcome }) + '\n');
+          if (f.json) io.stdout.write(JSON.stringify({ manifest: m.file, backend: session.backend, ...outcome }) + '\n');
           else say(outcomeLine(outcome));
         }
       } finally {
@@ -609,7 +612,7 @@ async function runCheck(files: string[], f: CheckFlags, io: Io, rep: Reporter): 
   const all = suites.flatMap((s) => s.outcomes);
   const failed = all.filter((o) => !o.pass).length;
   const total = manifests.reduce((t, m) => t + m.cases.length, 0);
-  say(`${all.length - failed} passed, ${failed} failed${all.length < total ? `, ${total - all.length} not run` : ''}${f.junit ? ` (JUnit: ${f.junit})` : ''}`);
+  say(`${all.length - failed} passed, ${failed} failed${all.length < total ? `, ${total - all.length} not run` : ''}${backends.size ? `; backend ${[...backends].join(', ')}` : ''}${f.junit ? ` (JUnit: ${f.junit})` : ''}`);
   if (failed) rep.code = Math.max(rep.code, 1);
   if (io.signal?.aborted) {
     io.stderr.write('occlude: interrupted\n');

@@ -54,5 +54,6 @@ export function resultText(r: OcclusionResult, paths: OutputPaths): string[] {
   if (r.softmaxApplied) lines.push('  note: the model outputs are not probabilities; softmax was applied');
   if (paths.output) lines.push(`  overlay: ${paths.output}`);
   if (paths.map) lines.push(`  map: ${paths.map}`);
+  lines.push(`  backend: ${r.backend}`);
   return lines;
 }
