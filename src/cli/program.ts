@@ -549,7 +549,7 @@ async function runCheck(files: string[], f: CheckFlags, io: Io, rep: Reporter): 
   for (const file of files) manifests.push(await readManifest(file, EMBEDDED_MODEL)); // all valid before any work
   if (f.junit) await checkWritable(f.junit);
   const suites: JunitSuite[] = [];
-  const backends = new Set<string>();
+  let backend = '';
   const progress = Progress.for(io.stderr, f.quiet === true);
   const say = (s: string) => (f.json ? io.stderr : io.stdout).write(s + '\n');
   try {
@@ -559,7 +559,7 @@ async function runCheck(files: string[], f: CheckFlags, io: Io, rep: Reporter): 
       suites.push({ name: m.file, outcomes, seconds: 0 });
       if (manifests.length > 1 && !f.json) say(`${m.file}:`);
       const session = await openSession({ ...f, model: f.model ?? m.model ?? undefined }, rep);
-      backends.add(session.backend);
+      backend = session.backend;
       let variantsSoFar = 0;
       const cache = new Map<string, OcclusionResult>();
       let cacheFile = '';
@@ -612,7 +612,7 @@ async function runCheck(files: string[], f: CheckFlags, io: Io, rep: Reporter): 
   const all = suites.flatMap((s) => s.outcomes);
   const failed = all.filter((o) => !o.pass).length;
   const total = manifests.reduce((t, m) => t + m.cases.length, 0);
-  say(`${all.length - failed} passed, ${failed} failed${all.length < total ? `, ${total - all.length} not run` : ''}${backends.size ? `; backend ${[...backends].join(', ')}` : ''}${f.junit ? ` (JUnit: ${f.junit})` : ''}`);
+  say(`${all.length - failed} passed, ${failed} failed${all.length < total ? `, ${total - all.length} not run` : ''}${backend ? `; backend ${backend}` : ''}${f.junit ? ` (JUnit: ${f.junit})` : ''}`);
   if (failed) rep.code = Math.max(rep.code, 1);
   if (io.signal?.aborted) {
     io.stderr.write('occlude: interrupted\n');
