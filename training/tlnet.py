@@ -45,7 +45,7 @@ TRUNKS = {
 
 
 def set_trunk(name, width=1.0):
-    """Select the convolution layers (and scale every layer's filters by width, for capacity probes)."""
+    """Select the convolution layers, every layer's filters scaled by width (the shipped model: 1.5)."""
     global LAYERS, CONVS, CELL, FEATURES
     LAYERS = [(n, int(round(f * width)), k, st, pad, pool) for n, f, k, st, pad, pool in TRUNKS[name]]
     CONVS = [l[0] for l in LAYERS]
