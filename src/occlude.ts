@@ -13,11 +13,12 @@ import { resolveLabels, resolveClass, isProbabilityVector, softmaxInPlace, argma
 import { planGrid, patchRect, type Rect } from './plan/grid.js';
 import { Accumulator, toDrop } from './heatmap/accumulate.js';
 import { runEngine } from './infer/engine.js';
-import { InProcessScorer, type Scorer } from './infer/scorer.js';
+import { InProcessScorer, localScorer, type Scorer } from './infer/scorer.js';
+import { incrementalPlan, ENGINE_CHOICES, type Engine, type EngineRequest } from './infer/incremental/support.js';
 import { WorkerPool } from './infer/pool.js';
 import { ReferenceScorer } from './infer/reference.js';
 import { NO_PATCH, type FrameJob } from './infer/variants.js';
-import { autoBatchSize, DEFAULT_MEMORY_BUDGET } from './infer/batch.js';
+import { autoBatchSize, incrementalBatchSize, DEFAULT_MEMORY_BUDGET } from './infer/batch.js';
 import { positiveInteger, usageError, oneOf } from './errors.js';
 
 /** The model that ships with occlude (models/traffic-light), used when no model is given. */
@@ -33,8 +34,13 @@ export interface SessionOptions {
   batchSize?: number;
   /** bytes; default 1 GiB */
   memoryBudget?: number;
-  /** the straightforward procedure (full-resolution paint + resize per variant), for checking the fast path */
+  /** the straightforward procedure (full-resolution paint + resize per variant), for checking the fast paths */
   exactReference?: boolean;
+  /**
+   * incremental: recompute only the region each patch changes, layer by layer (LayersModels);
+   * full: a whole forward pass per variant; auto (default): incremental when the model allows it
+   */
+  engine?: EngineRequest;
   labels?: string[];
   /** overrides of occlude.json's input fields */
   input?: ModelMetadata['input'];
@@ -44,6 +50,11 @@ export interface SessionOptions {
 export interface OccludeOptions {
   /** target class: label or index; default the predicted class */
   class?: string | number;
+  /**
+   * more classes to map from the same sweep (every forward pass outputs every class), or 'all';
+   * the result's `maps` holds one map per class, the target's first
+   */
+  classes?: 'all' | (string | number)[];
   patch?: number;
   /** default: half the patch */
   stride?: number;
@@ -62,6 +73,18 @@ export interface Prediction {
   classIndex: number;
   probability: number;
   probabilities: Record<string, number>;
+}
+
+/** The heat-map of one class. */
+export interface ClassMap {
+  class: string;
+  classIndex: number;
+  /** the class's probability on the unoccluded image */
+  probability: number;
+  minProbability: number;
+  minPatch: Rect;
+  /** height x width, row-major, in the result's mode */
+  map: Float32Array;
 }
 
 export interface Pass {
@@ -96,6 +119,10 @@ export interface OcclusionResult {
   iterations?: Pass[];
   /** the heat-map of the last pass (height x width, row-major) */
   map: Float32Array;
+  /** every class mapped in the sweep, the target first */
+  maps: ClassMap[];
+  /** how the variants were scored: full forward passes, the incremental engine, or the --exact-reference procedure */
+  engine: Engine | 'reference';
   seconds: number;
   /** the decoded image, for rendering */
   pixels: RgbImage;
@@ -121,6 +148,8 @@ export class Session {
     readonly labels: string[],
     private readonly meta: ModelMetadata | null,
     private readonly opts: SessionOptions,
+    /** the engine that scores variants, and why it was chosen */
+    readonly engineInfo: { name: Engine | 'reference'; reason: string },
   ) {}
 
   static async open(opts: SessionOptions = {}): Promise<Session> {
@@ -132,13 +161,24 @@ export class Session {
     if (opts.batchSize !== undefined) positiveInteger('batchSize', opts.batchSize);
     if (opts.memoryBudget !== undefined) positiveInteger('memoryBudget', opts.memoryBudget);
     if (opts.backend !== undefined) oneOf('backend', opts.backend, ['auto', 'node', 'wasm', 'cpu']);
+    const engine = oneOf('engine', opts.engine ?? 'auto', ENGINE_CHOICES);
     const backendInfo = await initBackend(opts.backend ?? 'auto');
     const model = await loadModel(modelPath);
-    const meta = await readMetadata(model.dir);
-    const labels = resolveLabels(model.outputs, opts.labels ?? meta?.labels, opts.labels ? '--labels' : 'occlude.json');
-    const session = new Session(model, modelPath, backendInfo, labels, meta, opts);
-    session.inputSpec(); // validate the preprocessing up front
-    return session;
+    try {
+      const meta = await readMetadata(model.dir);
+      const labels = resolveLabels(model.outputs, opts.labels ?? meta?.labels, opts.labels ? '--labels' : 'occlude.json');
+      const session = new Session(model, modelPath, backendInfo, labels, meta, opts, chooseEngine(model, engine, opts.exactReference === true));
+      session.inputSpec(); // validate the preprocessing up front
+      return session;
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  }
+
+  /** incremental, full or reference */
+  get engine(): Engine | 'reference' {
+    return this.engineInfo.name;
   }
 
   get backend(): string {
@@ -155,8 +195,10 @@ export class Session {
 
   batchSize(spec: InputSpec, image: RgbImage): number {
     if (this.opts.batchSize) return this.opts.batchSize;
+    const budget = this.opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+    if (this.engine === 'incremental') return incrementalBatchSize(spec, this.workers, budget);
     const extra = this.opts.exactReference ? image.width * image.height * 3 * 4 * 3 : 0;
-    return autoBatchSize(spec, this.workers, this.opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET, extra);
+    return autoBatchSize(spec, this.workers, budget, extra);
   }
 
   /** Start the inference workers and load their models now, rather than on the first occlude(). */
@@ -166,9 +208,10 @@ export class Session {
 
   private async getScorer(): Promise<Scorer> {
     if (this.scorer) return this.scorer;
-    if (this.opts.exactReference) this.scorer = new ReferenceScorer(this.model, this.backendInfo.name);
-    else if (this.workers <= 1) this.scorer = new InProcessScorer(this.model, this.backendInfo.name);
-    else this.scorer = await WorkerPool.start(this.workers, this.backendInfo.name, this.model.file);
+    const engine = this.engine;
+    if (engine === 'reference') this.scorer = new ReferenceScorer(this.model, this.backendInfo.name);
+    else if (this.workers <= 1) this.scorer = localScorer(this.model, this.backendInfo.name, engine);
+    else this.scorer = await WorkerPool.start(this.workers, this.backendInfo.name, this.model.file, engine);
     return this.scorer;
   }
 
@@ -218,7 +261,8 @@ export class Session {
     const passes = positiveInteger('iterate', o.iterate ?? DEFAULTS.iterate);
     const fillSpec = o.fill ?? DEFAULTS.fill;
     const fillName = describeFill(fillSpec); // validates before any work
-    let classIndex = o.class === undefined ? null : resolveClass(o.class, this.labels);
+    const requested = o.class === undefined ? null : resolveClass(o.class, this.labels);
+    const extra = o.classes === 'all' ? this.labels.map((_, i) => i) : (o.classes ?? []).map((c) => resolveClass(c, this.labels));
 
     const image = await this.readImage(file);
     if (patch > image.width || patch > image.height) {
@@ -234,66 +278,78 @@ export class Session {
     const iterations: Pass[] = [];
     let first: { probs: Float32Array; softmax: boolean } | null = null;
     let predicted = 0;
+    let classes: number[] = [];
     let acc: Accumulator | null = null;
     let evaluated = 0;
-    let baseline = 0;
+    let baseline: Float32Array = new Float32Array(0);
 
     for (let pass = 0; pass < passes; pass++) {
       const job = this.job(image, spec, fill, [...occluders]);
       await scorer.setFrame(job);
-      const base = this.toProbabilities(await scorer.score([NO_PATCH]));
+      const unchanged = await scorer.score([NO_PATCH]);
+      const base = this.toProbabilities(unchanged);
       if (!first) {
         first = base;
         predicted = argmax(base.probs);
-        classIndex ??= predicted;
+        // the target first, then the other classes asked for, each once
+        classes = [...new Set([requested ?? predicted, ...extra])];
       }
-      const target = classIndex!;
       const softmax = first.softmax;
-      const a = new Accumulator(grid);
+      const a = new Accumulator(grid, classes.length);
       const row = new Float32Array(this.model.outputs);
+      const picked = new Float32Array(classes.length);
       const stats = await runEngine({
         count: grid.count,
         rectOf: (i) => patchRect(grid, i),
         visible: (rect) => this.opts.exactReference === true || pre.affected(rect) !== null,
-        unchangedScore: base.probs[target],
+        unchanged,
         score: (rects) => scorer.score(rects),
         outputs: this.model.outputs,
-        pick: softmax
-          ? (raw) => {
-              row.set(raw);
-              softmaxInPlace(row);
-              return row[target];
-            }
-          : (raw) => raw[target],
-        sink: (i, s) => a.add(i, s),
+        sink: (i, raw) => {
+          row.set(raw);
+          if (softmax) softmaxInPlace(row);
+          for (let k = 0; k < classes.length; k++) picked[k] = row[classes[k]];
+          a.add(i, picked);
+        },
         batchSize,
         inflight: scorer.workers * 2,
         onProgress: o.onProgress && ((d, t) => o.onProgress!(pass * grid.count + d, passes * grid.count)),
         signal: o.signal,
       });
       evaluated += stats.evaluated;
-      const min = a.minimum;
-      iterations.push({ probability: base.probs[target], minProbability: min.value, minPatch: min.rect });
+      const min = a.minimum(0);
+      iterations.push({ probability: base.probs[classes[0]], minProbability: min.value, minPatch: min.rect });
       occluders.push(min.rect);
       acc = a;
-      baseline = base.probs[target];
+      baseline = base.probs;
     }
 
-    const mean = acc!.mean();
-    const map = mode === 'drop' ? toDrop(mean, baseline) : mean;
     const probs = first!.probs;
-    const target = classIndex!;
+    const maps: ClassMap[] = classes.map((c, k) => {
+      const mean = acc!.mean(k);
+      const min = k === 0 ? iterations[0] : { minProbability: acc!.minimum(k).value, minPatch: acc!.minimum(k).rect };
+      return {
+        class: this.labels[c],
+        classIndex: c,
+        probability: probs[c],
+        minProbability: min.minProbability,
+        minPatch: min.minPatch,
+        map: mode === 'drop' ? toDrop(mean, baseline[c]) : mean,
+      };
+    });
+    const target = maps[0];
     return {
       image: file,
       width: image.width,
       height: image.height,
       model: this.modelPath,
       backend: this.backend,
+      engine: this.engine,
       labels: this.labels,
       predicted: { class: this.labels[predicted], classIndex: predicted, probability: probs[predicted] },
-      class: this.labels[target],
-      classIndex: target,
-      probability: probs[target],
+      class: target.class,
+      classIndex: target.classIndex,
+      probability: target.probability,
       probabilities: this.named(probs),
       softmaxApplied: first!.softmax,
       patch,
@@ -302,10 +358,11 @@ export class Session {
       mode,
       variants: grid.count * passes,
       evaluated,
-      minProbability: iterations[0].minProbability,
-      minPatch: iterations[0].minPatch,
+      minProbability: target.minProbability,
+      minPatch: target.minPatch,
       iterations: passes > 1 ? iterations : undefined,
-      map,
+      map: target.map,
+      maps,
       seconds: (performance.now() - t0) / 1000,
       pixels: image,
     };
@@ -316,6 +373,28 @@ export class Session {
     this.scorer = null;
     this.model.dispose();
   }
+}
+
+/** The result seen from one of its classes' maps (it must be among `maps`), as if that class had been the target. */
+export function forClass(r: OcclusionResult, cls: string): OcclusionResult {
+  const m = r.maps.find((x) => x.class === cls);
+  if (!m) throw new Error(`no map of class ${cls} in this result (maps: ${r.maps.map((x) => x.class).join(', ')})`);
+  return { ...r, class: m.class, classIndex: m.classIndex, probability: m.probability, minProbability: m.minProbability, minPatch: m.minPatch, map: m.map, iterations: undefined };
+}
+
+/**
+ * The engine for a model: `auto` takes the incremental engine when it can run the
+ * model; asking for `incremental` on a model it cannot run is a usage error.
+ */
+export function chooseEngine(model: LoadedModel, request: EngineRequest, exactReference: boolean): { name: Engine | 'reference'; reason: string } {
+  if (exactReference) return { name: 'reference', reason: '--exact-reference: the straightforward procedure' };
+  if (request === 'full') return { name: 'full', reason: 'asked for' };
+  const plan = incrementalPlan(model);
+  if ('reason' in plan) {
+    if (request === 'incremental') throw usageError(`--engine incremental cannot run ${model.file}: ${plan.reason}`, model.file);
+    return { name: 'full', reason: plan.reason };
+  }
+  return { name: 'incremental', reason: `the layers before ${plan.frontier.join(', ') || 'the output'} are recomputed only where a patch changes them` };
 }
 
 /** One-shot helper: open a session, occlude one image, close. */

@@ -69,7 +69,7 @@ describe('accumulation', () => {
       const r = patchRect(g, i);
       return r.left * 0.01 + r.top * 0.001; // depends on x and y differently
     };
-    for (let i = 0; i < g.count; i++) acc.add(i, score(i));
+    for (let i = 0; i < g.count; i++) acc.add(i, [score(i)]);
     const mean = acc.mean();
     expect(mean.length).toBe(w * h);
     for (const [x, y] of [
@@ -98,8 +98,8 @@ describe('accumulation', () => {
     const g = planGrid(20, 20, 4, 4);
     const acc = new Accumulator(g);
     const order = [...Array(g.count).keys()].reverse();
-    for (const i of order) acc.add(i, i === 3 || i === 7 ? 0.1 : 0.5);
-    expect(acc.minimum.index).toBe(3);
-    expect(acc.minimum.value).toBeCloseTo(0.1);
+    for (const i of order) acc.add(i, [i === 3 || i === 7 ? 0.1 : 0.5]);
+    expect(acc.minimum().index).toBe(3);
+    expect(acc.minimum().value).toBeCloseTo(0.1);
   });
 });

@@ -5,12 +5,13 @@ import { Command, CommanderError, Option, InvalidArgumentError } from 'commander
 import { Session, DEFAULTS, modelLabel, type SessionOptions, type OccludeOptions } from '../occlude.js';
 import { OccludeError, usageError, runtimeError, messageOf } from '../errors.js';
 import { BACKEND_CHOICES, type BackendRequest } from '../model/backends.js';
+import { ENGINE_CHOICES, type EngineRequest } from '../infer/incremental/support.js';
 import { parseBytes } from '../infer/batch.js';
 import { DEFAULT_MAX_PIXELS } from '../image/decode.js';
 import { COLORMAPS, type ColormapName } from '../render/colormap.js';
-import { saveOverlay, parseRange, RENDER_DEFAULTS } from '../render/save.js';
+import { saveOverlay, parseRange, RENDER_DEFAULTS, type RenderOptions } from '../render/save.js';
 import { saveMap, checkMapPath } from '../heatmap/save.js';
-import { resultJson, resultText, predictionJson } from '../report/json.js';
+import { resultJson, resultText, predictionJson, type OutputPaths } from '../report/json.js';
 import { summaryRow, errorRow, writeSummary, readSummary, type SummaryRow } from '../report/summary.js';
 import { entriesFromSummary, writeReport, relativeHref, type PageEntry } from '../report/page.js';
 import { readManifest, evaluateCase, errorOutcome, outcomeLine, type CaseOutcome, type CheckManifest } from '../report/check.js';
@@ -18,7 +19,7 @@ import { junitXml, type JunitSuite } from '../report/junit.js';
 import { readLabels, LabelIndex, confusion, confusionText, pairName, pairFolder, pairDescription, saveSideBySide } from '../report/review.js';
 import { writeFileAtomic } from '../image/encode.js';
 import { mapRange } from '../heatmap/accumulate.js';
-import { EMBEDDED_MODEL, type OcclusionResult } from '../occlude.js';
+import { EMBEDDED_MODEL, forClass, type OcclusionResult } from '../occlude.js';
 import { expandInputs, type InputFile } from './inputs.js';
 import { Progress } from './progress.js';
 
@@ -64,6 +65,7 @@ function nums(name: string, count?: number) {
 interface ModelFlags {
   model?: string;
   backend: BackendRequest;
+  engine: EngineRequest;
   workers?: number;
   batchSize?: number;
   memoryBudget?: string;
@@ -126,6 +128,7 @@ function addModelOptions(cmd: Command, o: { labels?: boolean } = {}): Command {
   cmd
     .option('-m, --model <path>', 'model folder or model.json (TF.js LayersModel or GraphModel; SavedModel with tfjs-node); default: the embedded traffic-light model')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES as string[]).default('auto'))
+    .addOption(new Option('--engine <name>', 'incremental: recompute only what each patch changes (LayersModels); full: a forward pass per variant; auto: incremental when the model allows').choices(ENGINE_CHOICES as string[]).default('auto'))
     .option('--workers <n>', 'inference worker threads (wasm/cpu); default: the number of cores', int('workers'))
     .option('--batch-size <n>', 'variants per forward pass; default: chosen from --memory-budget', int('batch-size'))
     .option('--memory-budget <bytes>', 'memory for batches, e.g. 512MB, 2GB (default 1GB)')
@@ -158,6 +161,7 @@ function sessionOptions(f: ModelFlags): SessionOptions {
   return {
     model: f.model,
     backend: f.backend,
+    engine: f.engine,
     workers: f.workers,
     batchSize: f.batchSize,
     memoryBudget,
@@ -205,6 +209,7 @@ async function openSession(f: ModelFlags, rep: Reporter): Promise<Session> {
   const session = await Session.open(sessionOptions(f));
   rep.info(`model: ${modelLabel(session.modelPath)} (${session.model.kind}, input ${session.inputSpec().height}x${session.inputSpec().width}, labels ${session.labels.join(', ')})`);
   rep.info(`backend: ${session.backend}${session.backendInfo.notes.length ? ` (${session.backendInfo.notes.join('; ')})` : ''}; workers: ${session.workers}`);
+  rep.info(`engine: ${session.engine} (${session.engineInfo.reason})`);
   return session;
 }
 
@@ -243,8 +248,11 @@ async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter
     throw runtimeError(`cannot create ${f.out}: ${messageOf(err)}`, f.out, err);
   });
   if (f.report) await checkWritable(f.report);
+  // --class all: one sweep, one overlay per class (frame.occlusion.red.png, ...)
+  const allClasses = f.class === 'all';
   const opts: OccludeOptions = {
-    class: f.class,
+    class: allClasses ? undefined : f.class,
+    classes: allClasses ? 'all' : undefined,
     patch: f.patch,
     stride: f.stride,
     fill: f.fill,
@@ -294,12 +302,10 @@ async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter
         });
         variantsSoFar += result.variants;
         progress.clear();
-        await saveOverlay(output, result, { colormap: f.colormap, alpha: f.alpha, range, legend: f.legend });
-        if (f.saveMap) await saveMap(f.saveMap, result.map, result.width, result.height);
-        rows.set(rowKey(input), summaryRow(result, outName(output)));
+        const paths = await saveOutputs(result, output, f, range, allClasses);
+        rows.set(rowKey(input), summaryRow(result, outName(paths.output)));
         await saveSummary();
-        rep.info(`${input.file}: ${result.evaluated} of ${result.variants} variants through the model (the rest are outside what it sees), ${result.seconds.toFixed(2)} s, backend ${result.backend}`);
-        const paths = { output, map: f.saveMap ?? null };
+        rep.info(`${input.file}: ${result.evaluated} of ${result.variants} variants through the model (the rest are outside what it sees), ${result.seconds.toFixed(2)} s, backend ${result.backend}, engine ${result.engine}`);
         if (f.json) io.stdout.write(JSON.stringify(resultJson(result, paths, modelLabel(session!.modelPath))) + '\n');
         else io.stdout.write(resultText(result, paths).join('\n') + '\n');
       } catch (err) {
@@ -332,6 +338,31 @@ async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter
     io.stderr.write(`occlude: interrupted: ${finished} of ${inputs.files.length} image(s) done${f.out ? `, listed in ${path.join(f.out, 'summary.csv')}` : ''}\n`);
     rep.code = Math.max(rep.code, 130);
   }
+}
+
+/** `frame.occlusion.png` -> `frame.occlusion.red.png`: the file of one class's map under --class all. */
+export function classFile(file: string, label: string): string {
+  const ext = path.extname(file);
+  return `${file.slice(0, file.length - ext.length)}.${label.replace(/[^\w.-]+/g, '_')}${ext}`;
+}
+
+/** Write the overlay (and --save-map) of a result: the target's, or with --class all one per class. */
+async function saveOutputs(result: OcclusionResult, output: string, f: OccludeFlags, range: RenderOptions['range'], allClasses: boolean): Promise<OutputPaths & { output: string }> {
+  const render = { colormap: f.colormap, alpha: f.alpha, range, legend: f.legend };
+  if (!allClasses) {
+    await saveOverlay(output, result, render);
+    if (f.saveMap) await saveMap(f.saveMap, result.map, result.width, result.height);
+    return { output, map: f.saveMap ?? null };
+  }
+  const classes: NonNullable<OutputPaths['classes']> = [];
+  for (const m of [...result.maps].sort((a, b) => a.classIndex - b.classIndex)) {
+    const files = { class: m.class, output: classFile(output, m.class), map: f.saveMap ? classFile(f.saveMap, m.class) : null };
+    await saveOverlay(files.output, forClass(result, m.class), render);
+    if (files.map) await saveMap(files.map, m.map, result.width, result.height);
+    classes.push(files);
+  }
+  const target = classes.find((c) => c.class === result.class)!;
+  return { output: target.output, map: target.map, classes };
 }
 
 async function runPredict(args: string[], f: ModelFlags, io: Io, rep: Reporter): Promise<void> {
@@ -438,17 +469,18 @@ async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Reporter):
       const m: ReviewedMistake = { ...frame, pair: pairName(fr.truth, fr.predicted), output: null, predictedMap: null, trueMap: null };
       if (io.signal?.aborted) break;
       try {
-        const opts = { patch: f.patch, stride: f.stride, fill: f.fill, signal: io.signal };
-        const maps: OcclusionResult[] = [];
-        for (const [k, cls] of [fr.predicted, fr.truth].entries()) {
-          const r = await session.occlude(input.file, {
-            ...opts,
-            class: cls,
-            onProgress: (d, t) => progress.update(`${path.basename(input.file)} (${cls})`, n, wrong.length, d + k * t, 2 * t, variantsSoFar + d),
-          });
-          variantsSoFar += r.variants;
-          maps.push(r);
-        }
+        // one sweep gives both maps: every forward pass outputs every class
+        const r = await session.occlude(input.file, {
+          patch: f.patch,
+          stride: f.stride,
+          fill: f.fill,
+          signal: io.signal,
+          class: fr.predicted,
+          classes: [fr.truth],
+          onProgress: (d, t) => progress.update(path.basename(input.file), n, wrong.length, d, t, variantsSoFar + d),
+        });
+        variantsSoFar += r.variants;
+        const maps = [forClass(r, fr.predicted), forClass(r, fr.truth)];
         progress.clear();
         const output = path.join(f.out, pairFolder(fr.truth, fr.predicted), input.relative.replace(/\.[^./\\]+$/, '') + '.review.png');
         await fs.mkdir(path.dirname(output), { recursive: true });
@@ -571,21 +603,26 @@ async function runCheck(files: string[], f: CheckFlags, io: Io, rep: Reporter): 
           let outcome: CaseOutcome;
           try {
             if (c.evidence?.length) {
-              const key = JSON.stringify([c.file, c.class, c.patch ?? m.patch, c.stride ?? m.stride]);
+              const patch = c.patch ?? m.patch;
+              const stride = c.stride ?? m.stride;
+              const key = JSON.stringify([c.file, patch, stride]);
               if (cacheFile !== c.file) cache.clear(); // keep only the current image's maps
               cacheFile = c.file;
+              // one sweep per image and grid maps every class the image's cases name
+              const classes = m.cases.filter((o) => o.file === c.file && (o.patch ?? m.patch) === patch && (o.stride ?? m.stride) === stride && o.class).map((o) => o.class!);
               const r = cache.get(key) ?? await session.occlude(c.file, {
-                class: c.class,
-                patch: c.patch ?? m.patch,
-                stride: c.stride ?? m.stride,
+                classes,
+                patch,
+                stride,
                 fill: m.fill,
                 signal: io.signal,
                 onProgress: (d, total) => progress.update(c.name, n, m.cases.length, d, total, variantsSoFar + d),
               });
               if (!cache.has(key)) variantsSoFar += r.variants;
-              cache.set(key, r); // several cases on the same image and class share one map
+              cache.set(key, r);
               progress.clear();
-              outcome = evaluateCase(c, m, r.predicted, { map: r.map, width: r.width, height: r.height, probability: r.probability, class: r.class, minPatch: r.minPatch, minProbability: r.minProbability }, (Date.now() - t) / 1000);
+              const v = forClass(r, c.class ?? r.predicted.class);
+              outcome = evaluateCase(c, m, r.predicted, { map: v.map, width: v.width, height: v.height, probability: v.probability, class: v.class, minPatch: v.minPatch, minProbability: v.minProbability }, (Date.now() - t) / 1000);
             } else {
               const p = await session.predict(c.file);
               outcome = evaluateCase(c, m, p, null, (Date.now() - t) / 1000);
@@ -645,7 +682,7 @@ export function createProgram(io: Io, state: Runner = { code: 0 }): Command {
 
   addModelOptions(addOcclusionOptions(program))
     .argument('[images...]', 'image files, folders or glob patterns')
-    .option('-c, --class <name|index>', 'target class (default: the predicted class)')
+    .option('-c, --class <name|index|all>', 'target class (default: the predicted class); all: one overlay per class from one sweep')
     .addOption(new Option('--mode <mode>', 'prob: mean target probability; drop: baseline minus it').choices(['prob', 'drop']).default('prob'))
     .option('--iterate <n>', 'passes; each greys out the previous minimum patch for good', int('iterate'), 1)
     .option('-o, --output <file>', 'overlay PNG (default: <image>.occlusion.png beside the image)')

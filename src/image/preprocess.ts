@@ -25,6 +25,13 @@ export interface Region {
   right: number;
 }
 
+/** Where a window of the model input starts, and its width. */
+export interface Window {
+  top: number;
+  left: number;
+  width: number;
+}
+
 const LUMA = [0.299, 0.587, 0.114];
 
 /**
@@ -93,13 +100,20 @@ export class Preprocessor {
     return { top: r[0], bottom: r[1], left: c[0], right: c[1] };
   }
 
+  private get fullWindow(): Window {
+    return { top: 0, left: 0, width: this.width };
+  }
+
   full(): Region {
     return { top: 0, bottom: this.height, left: 0, right: this.width };
   }
 
-  /** Write the model input of `view` for `region` into `out` at `offset` (HWC, float32). */
-  render(view: SourceView, out: Float32Array, offset: number, region: Region = this.full()): void {
-    const { rows, cols, width, channels } = this;
+  /**
+   * Write the model input of `view` for `region` into `out` at `offset` (HWC, float32). `out` holds
+   * the whole input, or with `window` only the window of that size whose top-left corner is at (top, left).
+   */
+  render(view: SourceView, out: Float32Array, offset: number, region: Region = this.full(), window: Window = this.fullWindow): void {
+    const { rows, cols, channels } = this;
     const sw = view.width;
     const data = view.data;
     const occ = view.occluders;
@@ -146,7 +160,7 @@ export class Preprocessor {
           const bottom = px[6 + c] + (px[9 + c] - px[6 + c]) * fx;
           rgb[c] = top + (bottom - top) * fy;
         }
-        const o = offset + (y * width + x) * channels;
+        const o = offset + ((y - window.top) * window.width + (x - window.left)) * channels;
         if (channels === 1) {
           const v = LUMA[0] * rgb[0] + LUMA[1] * rgb[1] + LUMA[2] * rgb[2];
           out[o] = v * this.scale[0] + this.shift[0];

@@ -17,6 +17,19 @@ export function autoBatchSize(spec: InputSpec, workers: number, budgetBytes: num
   return Math.max(1, Math.min(MAX_AUTO_BATCH, fit));
 }
 
+/**
+ * The incremental engine's windows are a fraction of the full activations, so its
+ * batches can be larger: more variants per op is what makes small windows fast.
+ */
+export const INCREMENTAL_FACTOR = 12;
+export const MAX_INCREMENTAL_BATCH = 64;
+
+export function incrementalBatchSize(spec: InputSpec, workers: number, budgetBytes: number): number {
+  const perVariant = spec.height * spec.width * spec.channels * 4 * INCREMENTAL_FACTOR;
+  const fit = Math.floor(budgetBytes / (Math.max(1, workers) * 2 * perVariant));
+  return Math.max(1, Math.min(MAX_INCREMENTAL_BATCH, fit));
+}
+
 /** "1GB", "512MB", "2e9", "800M" -> bytes */
 export function parseBytes(text: string): number | null {
   const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([kmgt]i?b?|b)?\s*$/i.exec(text);

@@ -12,15 +12,15 @@ export interface EngineOptions {
   count: number;
   /** the perturbation of variant i */
   rectOf(i: number): Rect;
-  /** false when the perturbation cannot change the model's input: such a variant takes `unchangedScore` without a forward pass */
+  /** false when the perturbation cannot change the model's input: such a variant takes `unchanged` without a forward pass */
   visible(rect: Rect): boolean;
-  unchangedScore: number;
+  /** the output row of the unperturbed input */
+  unchanged: Float32Array;
   /** score a batch: one row of `outputs` raw values per rect */
   score(rects: Rect[]): Promise<Float32Array>;
   outputs: number;
-  /** raw output row -> the score that is accumulated */
-  pick(row: Float32Array): number;
-  sink(i: number, score: number): void;
+  /** variant i's output row (valid only during the call) */
+  sink(i: number, row: Float32Array): void;
   batchSize: number;
   inflight: number;
   onProgress?(done: number, total: number): void;
@@ -44,7 +44,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineStats> {
       .score(rects)
       .then((raw) => {
         for (let k = 0; k < ids.length; k++) {
-          o.sink(ids[k], o.pick(raw.subarray(k * o.outputs, (k + 1) * o.outputs)));
+          o.sink(ids[k], raw.subarray(k * o.outputs, (k + 1) * o.outputs));
         }
         done += ids.length;
         o.onProgress?.(done, o.count);
@@ -63,7 +63,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineStats> {
     o.signal?.throwIfAborted();
     const rect = o.rectOf(i);
     if (!o.visible(rect)) {
-      o.sink(i, o.unchangedScore);
+      o.sink(i, o.unchanged);
       skipped++;
       done++;
       continue;

@@ -5,6 +5,7 @@ import { OccludeError, runtimeError } from '../errors.js';
 import type { Scorer } from './scorer.js';
 import { packRects, type FrameJob } from './variants.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
+import type { Engine } from './incremental/support.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (r: WorkerReply & { ok: true }) => void; reject: (e: Error) => void };
@@ -93,12 +94,12 @@ export class WorkerPool implements Scorer {
     this.threads = threads;
   }
 
-  static async start(size: number, backend: ActiveBackend, modelFile: string): Promise<WorkerPool> {
+  static async start(size: number, backend: ActiveBackend, modelFile: string, engine: Engine = 'full'): Promise<WorkerPool> {
     const url = new URL('./worker.js', import.meta.url);
     const threads = Array.from({ length: size }, () => new Thread(url));
     const pool = new WorkerPool(threads, backend);
     try {
-      await Promise.all(threads.map((t) => t.request({ type: 'init', backend, model: modelFile })));
+      await Promise.all(threads.map((t) => t.request({ type: 'init', backend, model: modelFile, engine })));
     } catch (err) {
       await pool.close();
       throw err;

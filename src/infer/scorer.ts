@@ -2,6 +2,8 @@ import type { Rect } from '../plan/grid.js';
 import type { LoadedModel } from '../model/load.js';
 import type { ActiveBackend } from '../model/backends.js';
 import { VariantBuilder, predictBatch, type FrameJob } from './variants.js';
+import { IncrementalModel } from './incremental/model.js';
+import { incrementalPlan, type Engine } from './incremental/support.js';
 
 /**
  * Scores variants of one frame: `score(rects)` returns the model's raw outputs,
@@ -16,7 +18,7 @@ export interface Scorer {
   close(): Promise<void>;
 }
 
-/** Scores on the calling thread (tfjs-node, which threads internally, or a single wasm/cpu worker). */
+/** Scores on the calling thread with full forward passes (tfjs-node, which threads internally, or a single wasm/cpu worker). */
 export class InProcessScorer implements Scorer {
   readonly workers = 1;
   private builder: VariantBuilder | null = null;
@@ -45,4 +47,49 @@ export class InProcessScorer implements Scorer {
     this.builder = null;
     this.buf = new Float32Array(0);
   }
+}
+
+/**
+ * Scores on the calling thread with the incremental engine: the unoccluded frame
+ * runs once per frame, and each variant recomputes only the region its patch changes.
+ */
+export class IncrementalScorer implements Scorer {
+  readonly workers = 1;
+  private builder: VariantBuilder | null = null;
+  readonly engine: IncrementalModel;
+
+  constructor(
+    model: LoadedModel,
+    readonly backend: ActiveBackend,
+  ) {
+    const plan = incrementalPlan(model);
+    if ('reason' in plan) throw new Error(`incremental engine: ${plan.reason}`);
+    this.engine = new IncrementalModel(plan);
+  }
+
+  async setFrame(job: FrameJob): Promise<void> {
+    this.builder = new VariantBuilder(job);
+    this.engine.setFrame(this.builder.base, [job.spec.height, job.spec.width, job.spec.channels]);
+  }
+
+  async score(rects: readonly Rect[]): Promise<Float32Array> {
+    if (!this.builder) throw new Error('setFrame() first');
+    if (rects.every((r) => r.width <= 0 || r.height <= 0)) {
+      const base = this.engine.baseOutput;
+      const out = new Float32Array(rects.length * base.length);
+      for (let i = 0; i < rects.length; i++) out.set(base, i * base.length);
+      return out;
+    }
+    return this.engine.run(this.builder.windows(rects));
+  }
+
+  async close(): Promise<void> {
+    this.builder = null;
+    this.engine.dispose();
+  }
+}
+
+/** A scorer on this thread for the chosen engine. */
+export function localScorer(model: LoadedModel, backend: ActiveBackend, engine: Engine): Scorer {
+  return engine === 'incremental' ? new IncrementalScorer(model, backend) : new InProcessScorer(model, backend);
 }

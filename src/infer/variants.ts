@@ -3,6 +3,8 @@ import type { Rect } from '../plan/grid.js';
 import type { InputSpec } from '../model/metadata.js';
 import type { LoadedModel } from '../model/load.js';
 import { Preprocessor, type Fill, type SourceView } from '../image/preprocess.js';
+import { placeWindow } from './incremental/geometry.js';
+import { gather, regionsOf, type Windows } from './incremental/windows.js';
 
 /** One frame to score variants of; plain data, so it can be posted to worker threads (data and fill are shared memory). */
 export interface FrameJob {
@@ -62,6 +64,41 @@ export class VariantBuilder {
       if (!region) return;
       pre.render({ ...this.view, occluders: [...occluders, rect] }, buf, offset, region);
     });
+  }
+
+  /**
+   * The changed part of each variant's model input, as windows of one size (the
+   * incremental engine's input): the region its patch reaches through the
+   * resize, inside a window of the unoccluded input.
+   */
+  windows(rects: readonly Rect[]): Windows {
+    const { pre, base } = this;
+    const count = rects.length;
+    const region = regionsOf(count);
+    let h = 1;
+    let w = 1;
+    const regions = rects.map((rect, b) => {
+      const r = rect.width > 0 && rect.height > 0 ? pre.affected(rect) : null;
+      if (r) {
+        [region.top0[b], region.top1[b], region.left0[b], region.left1[b]] = [r.top, r.bottom, r.left, r.right];
+        h = Math.max(h, r.bottom - r.top);
+        w = Math.max(w, r.right - r.left);
+      }
+      return r;
+    });
+    const top = new Int32Array(count);
+    const left = new Int32Array(count);
+    for (let b = 0; b < count; b++) {
+      top[b] = placeWindow(region.top0[b], region.top1[b], h, pre.height);
+      left[b] = placeWindow(region.left0[b], region.left1[b], w, pre.width);
+    }
+    const C = pre.channels;
+    const data = gather({ data: base, height: pre.height, width: pre.width, channels: C }, { height: h, width: w, top, left }, 0, null, new Float32Array(count * h * w * C));
+    const occluders = this.view.occluders;
+    regions.forEach((r, b) => {
+      if (r) pre.render({ ...this.view, occluders: [...occluders, rects[b]] }, data, b * h * w * C, r, { top: top[b], left: left[b], width: w });
+    });
+    return { count, height: h, width: w, channels: C, top, left, ...region, data };
   }
 }
 

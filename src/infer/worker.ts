@@ -5,10 +5,12 @@
 import { parentPort } from 'node:worker_threads';
 import { initBackend, type ActiveBackend } from '../model/backends.js';
 import { loadModel, type LoadedModel } from '../model/load.js';
-import { VariantBuilder, predictBatch, unpackRects, type FrameJob } from './variants.js';
+import { unpackRects, type FrameJob } from './variants.js';
+import { localScorer, type Scorer } from './scorer.js';
+import type { Engine } from './incremental/support.js';
 
 export type WorkerRequest =
-  | { type: 'init'; id: number; backend: ActiveBackend; model: string }
+  | { type: 'init'; id: number; backend: ActiveBackend; model: string; engine: Engine }
   | { type: 'frame'; id: number; job: FrameJob }
   | { type: 'score'; id: number; rects: Int32Array }
   | { type: 'memory'; id: number };
@@ -18,29 +20,24 @@ export type WorkerReply =
   | { id: number; ok: false; error: string; kind: 'usage' | 'runtime' };
 
 let model: LoadedModel | null = null;
-let builder: VariantBuilder | null = null;
-let job: FrameJob | null = null;
-let buf = new Float32Array(0);
+let scorer: Scorer | null = null;
 
 async function handle(msg: WorkerRequest): Promise<WorkerReply> {
   switch (msg.type) {
     case 'init': {
       await initBackend(msg.backend);
       model = await loadModel(msg.model);
+      scorer = localScorer(model, msg.backend, msg.engine);
       return { id: msg.id, ok: true, outputs: model.outputs };
     }
     case 'frame': {
-      job = msg.job;
-      builder = new VariantBuilder(job);
+      if (!scorer) throw new Error('worker used before init');
+      await scorer.setFrame(msg.job);
       return { id: msg.id, ok: true };
     }
     case 'score': {
-      if (!model || !builder || !job) throw new Error('worker used before init/frame');
-      const rects = unpackRects(msg.rects);
-      const need = rects.length * builder.pre.size;
-      if (buf.length < need) buf = new Float32Array(need);
-      builder.build(rects, buf);
-      const out = predictBatch(model, job.spec, buf, rects.length);
+      if (!scorer) throw new Error('worker used before init');
+      const out = await scorer.score(unpackRects(msg.rects));
       return { id: msg.id, ok: true, out };
     }
     case 'memory': {

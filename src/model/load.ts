@@ -16,6 +16,8 @@ export interface LoadedModel {
   outputs: number;
   predict(x: tf.Tensor4D): tf.Tensor2D;
   dispose(): void;
+  /** the LayersModel itself (layers-model only): the incremental engine reads its layers */
+  layers?: LayersModel;
 }
 
 /** Resolve a model argument (folder or model.json) to its files; nothing is fetched from the network. */
@@ -141,6 +143,7 @@ async function loadLayers(file: string): Promise<Omit<LoadedModel, 'dir' | 'file
     outputs,
     predict: (x) => m.predict(x) as tf.Tensor2D,
     dispose: () => m.dispose(),
+    layers: m,
   };
 }
 

@@ -3,6 +3,8 @@ import type { OcclusionResult, Prediction } from '../occlude.js';
 export interface OutputPaths {
   output?: string | null;
   map?: string | null;
+  /** --class all: each class's overlay (and map) */
+  classes?: { class: string; output: string; map: string | null }[];
 }
 
 /** The --json object of one image (stable field names: scripts depend on them). */
@@ -11,6 +13,7 @@ export function resultJson(r: OcclusionResult, paths: OutputPaths, modelLabel: s
     image: r.image,
     model: modelLabel,
     backend: r.backend,
+    engine: r.engine,
     labels: r.labels,
     predicted: r.predicted,
     class: r.class,
@@ -29,6 +32,14 @@ export function resultJson(r: OcclusionResult, paths: OutputPaths, modelLabel: s
     minProbability: r.minProbability,
     minPatch: r.minPatch,
     ...(r.iterations ? { iterations: r.iterations } : {}),
+    ...(paths.classes
+      ? {
+          classes: r.maps.map((m) => {
+            const files = paths.classes!.find((c) => c.class === m.class);
+            return { class: m.class, classIndex: m.classIndex, probability: m.probability, minProbability: m.minProbability, minPatch: m.minPatch, output: files?.output ?? null, map: files?.map ?? null };
+          }),
+        }
+      : {}),
     output: paths.output ?? null,
     map: paths.map ?? null,
     seconds: Math.round(r.seconds * 1000) / 1000,
@@ -52,8 +63,15 @@ export function resultText(r: OcclusionResult, paths: OutputPaths): string[] {
     r.iterations.forEach((p, i) => lines.push(`  pass ${i + 1}: ${pct(p.probability)} -> minimum ${pct(p.minProbability)} with ${box(p.minPatch)} covered`));
   }
   if (r.softmaxApplied) lines.push('  note: the model outputs are not probabilities; softmax was applied');
-  if (paths.output) lines.push(`  overlay: ${paths.output}`);
-  if (paths.map) lines.push(`  map: ${paths.map}`);
-  lines.push(`  backend: ${r.backend}`);
+  if (paths.classes) {
+    for (const m of [...r.maps].sort((a, b) => a.classIndex - b.classIndex)) {
+      const files = paths.classes.find((c) => c.class === m.class);
+      lines.push(`  class ${m.class}: ${pct(m.probability)} unoccluded; minimum ${pct(m.minProbability)} when ${box(m.minPatch)} is covered${files ? `; overlay: ${files.output}` : ''}${files?.map ? `; map: ${files.map}` : ''}`);
+    }
+  } else {
+    if (paths.output) lines.push(`  overlay: ${paths.output}`);
+    if (paths.map) lines.push(`  map: ${paths.map}`);
+  }
+  lines.push(`  backend: ${r.backend}, engine: ${r.engine}`);
   return lines;
 }

@@ -1,0 +1,356 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { GraphNode, GraphPlan } from './graph.js';
+import { convAxis, shiftAxis, outputRange, inputWindow, placeWindow, type AxisOp } from './geometry.js';
+import { gather, materialize, samePlacement, regionsOf, type Cached, type Placement, type Windows } from './windows.js';
+
+type Layer = GraphNode['layer'];
+
+/** How a spatial layer runs on windows: its axes, the value beyond the map's edge, and the layer that computes it. */
+interface SpatialRun {
+  rows: AxisOp;
+  cols: AxisOp;
+  /** what the layer's `same` padding stands for: 0 for convolutions, -Infinity for max pooling */
+  pad: number;
+  /** the layer, or a `valid`-padding copy of it for windows that carry their padding explicitly; null: zero padding or cropping (a copy) */
+  runner: Layer | null;
+  /** average pooling with `same` padding: kernel area / in-map count, per output row and column */
+  avgRows?: Float64Array;
+  avgCols?: Float64Array;
+}
+
+const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
+
+/** A copy of `layer` with `valid` padding and the same weights. */
+function validCopy(layer: Layer, channels: number): Layer {
+  const ctor = layer.constructor as unknown as { fromConfig(cls: unknown, config: object): Layer };
+  const copy = ctor.fromConfig(layer.constructor, { ...layer.getConfig(), padding: 'valid', name: `${layer.name}__window` });
+  copy.build([null, null, null, channels]);
+  copy.setWeights(layer.getWeights()); // the layer's own tensors: shared, not copied
+  return copy;
+}
+
+function spatialRun(layer: Layer, inShape: number[], outShape: number[]): SpatialRun {
+  const cls = layer.getClassName();
+  const c = layer.getConfig() as Record<string, unknown>;
+  const [H, W, C] = inShape.slice(1);
+  let run: SpatialRun;
+  if (cls === 'ZeroPadding2D' || cls === 'Cropping2D') {
+    const sign = cls === 'ZeroPadding2D' ? 1 : -1;
+    const [[t, b], [l, r]] = (cls === 'ZeroPadding2D' ? c.padding : c.cropping) as [[number, number], [number, number]];
+    run = { rows: shiftAxis(H, sign * t, sign * b), cols: shiftAxis(W, sign * l, sign * r), pad: 0, runner: null };
+  } else {
+    const pooling = cls.endsWith('Pooling2D');
+    const [kh, kw] = pair(pooling ? c.poolSize : c.kernelSize);
+    const [sh, sw] = pair(c.strides ?? (pooling ? c.poolSize : 1));
+    const [dh, dw] = pooling ? [1, 1] : pair(c.dilationRate ?? 1);
+    const padding = c.padding as 'same' | 'valid';
+    run = {
+      rows: convAxis(H, kh, sh, dh, padding),
+      cols: convAxis(W, kw, sw, dw, padding),
+      pad: cls === 'MaxPooling2D' ? -Infinity : 0,
+      runner: padding === 'same' ? validCopy(layer, C) : layer,
+    };
+    if (cls === 'AveragePooling2D' && padding === 'same') {
+      run.avgRows = areaFactors(run.rows);
+      run.avgCols = areaFactors(run.cols);
+    }
+  }
+  if (run.rows.outSize !== outShape[1] || run.cols.outSize !== outShape[2]) {
+    throw new Error(`incremental engine: ${layer.name} (${cls}) gives ${outShape[1]}x${outShape[2]}, expected ${run.rows.outSize}x${run.cols.outSize}`);
+  }
+  return run;
+}
+
+/** kernel / (inputs inside the map) for each output of a `same` average pooling axis. */
+function areaFactors(op: AxisOp): Float64Array {
+  const out = new Float64Array(op.outSize);
+  for (let o = 0; o < op.outSize; o++) {
+    const [lo, hi] = inputWindow(op, o, 1);
+    out[o] = op.kernel / (Math.min(hi, op.inSize) - Math.max(lo, 0));
+  }
+  return out;
+}
+
+function output(layer: Layer, inputs: tf.Tensor[], index: number): tf.Tensor {
+  const y = layer.apply(inputs.length === 1 ? inputs[0] : inputs) as tf.Tensor | tf.Tensor[];
+  return Array.isArray(y) ? y[index] : y;
+}
+
+/**
+ * The windows of one layer's output for a batch. Their values live in a tensor
+ * (as a layer gives them), in a JS array (as windows are gathered), or both: each
+ * side is made from the other only when needed, so that chains of layers whose
+ * windows line up (1x1 convolutions, activations, concatenations) never leave the backend.
+ */
+class Act implements Windows {
+  private values: Float32Array | null;
+  private t: tf.Tensor4D | null;
+
+  constructor(
+    readonly count: number,
+    readonly height: number,
+    readonly width: number,
+    readonly channels: number,
+    readonly top: Int32Array,
+    readonly left: Int32Array,
+    region: Pick<Windows, 'top0' | 'top1' | 'left0' | 'left1'>,
+    values: Float32Array | tf.Tensor,
+  ) {
+    this.top0 = region.top0;
+    this.top1 = region.top1;
+    this.left0 = region.left0;
+    this.left1 = region.left1;
+    this.values = values instanceof tf.Tensor ? null : values;
+    this.t = values instanceof tf.Tensor ? (values as tf.Tensor4D) : null;
+  }
+
+  readonly top0: Int32Array;
+  readonly top1: Int32Array;
+  readonly left0: Int32Array;
+  readonly left1: Int32Array;
+
+  static of(w: Windows): Act {
+    return w instanceof Act ? w : new Act(w.count, w.height, w.width, w.channels, w.top, w.left, w, w.data);
+  }
+
+  get data(): Float32Array {
+    this.values ??= this.t!.dataSync() as Float32Array;
+    return this.values;
+  }
+
+  get tensor(): tf.Tensor4D {
+    this.t ??= tf.tensor4d(this.values!, [this.count, this.height, this.width, this.channels]);
+    return this.t;
+  }
+}
+
+/**
+ * Runs a LayersModel on occluded variants of one frame by recomputing, layer by
+ * layer, only the region each variant changes. `setFrame` runs the unoccluded
+ * frame once and caches every spatial activation; `run` takes the changed input
+ * windows of a batch and returns the model's outputs, the same numbers a full
+ * forward pass gives (up to float rounding: the sums run in the same order).
+ */
+export class IncrementalModel {
+  private caches = new Map<GraphNode, Cached>();
+  private runs = new Map<GraphNode, SpatialRun>();
+  /** GlobalAveragePooling2D of a local input: the cached per-channel sum over the map */
+  private sums = new Map<GraphNode, Float64Array>();
+  private inputShape: number[] = [];
+  baseOutput: Float32Array = new Float32Array(0);
+  /** when set, milliseconds spent in each layer are added up here (the bench's per-layer split) */
+  profile: Map<string, number> | null = null;
+  /** bytes held by the caches of the current frame */
+  cacheBytes = 0;
+
+  constructor(private readonly plan: GraphPlan) {}
+
+  /** Run the unoccluded model input (height x width x channels) and keep what the variants reuse. */
+  setFrame(input: Float32Array, shape: [number, number, number]): void {
+    const nodes = this.plan.nodes;
+    const reshape = shape.join() !== this.inputShape.join();
+    if (reshape) this.disposeRuns();
+    this.caches.clear();
+    this.sums.clear();
+    this.cacheBytes = 0;
+    const values = new Map<GraphNode, tf.Tensor>();
+    try {
+      for (const node of nodes) {
+        const t =
+          node.kind === 'input'
+            ? tf.tensor4d(input, [1, ...shape])
+            : tf.tidy(() => output(node.layer, node.inputs.map((i) => values.get(i)!), 0));
+        values.set(node, t);
+        if (node.local) {
+          const [, h, w, c] = t.shape;
+          const data = t.dataSync() as Float32Array;
+          this.caches.set(node, { data, height: h, width: w, channels: c });
+          this.cacheBytes += data.byteLength;
+          if (reshape && node.kind === 'spatial') this.runs.set(node, spatialRun(node.layer, node.inputs[0] ? values.get(node.inputs[0])!.shape : [], t.shape));
+        }
+        if (node.kind === 'mean' && node.inputs[0].local && t.rank === 2) {
+          const c = this.caches.get(node.inputs[0])!;
+          const sum = new Float64Array(c.channels);
+          for (let i = 0; i < c.data.length; i++) sum[i % c.channels] += c.data[i];
+          this.sums.set(node, sum);
+        }
+      }
+      this.baseOutput = values.get(nodes[nodes.length - 1])!.dataSync() as Float32Array;
+      this.inputShape = shape;
+    } finally {
+      tf.dispose([...values.values()]);
+    }
+  }
+
+  /** The model's outputs for a batch of variants, given their changed input windows. */
+  run(input: Windows): Float32Array {
+    const out = tf.tidy(() => {
+      const states = new Map<GraphNode, Act | tf.Tensor>();
+      const left = new Map<GraphNode, number>();
+      let last: Act | tf.Tensor = Act.of(input);
+      for (const node of this.plan.nodes) {
+        const t0 = this.profile ? performance.now() : 0;
+        last = node.kind === 'input' ? Act.of(input) : this.step(node, node.inputs.map((i) => states.get(i)!));
+        if (this.profile) {
+          if (last instanceof tf.Tensor) last.dataSync(); // the backend may run lazily: charge the layer its own time
+          else void last.data;
+          this.profile.set(node.layer.name, (this.profile.get(node.layer.name) ?? 0) + performance.now() - t0);
+        }
+        states.set(node, last);
+        left.set(node, node.uses);
+        for (const i of node.inputs) {
+          const n = left.get(i)! - 1;
+          left.set(i, n);
+          if (n === 0) states.delete(i);
+        }
+      }
+      return last instanceof tf.Tensor ? last : this.whole(this.plan.nodes[this.plan.nodes.length - 1], last);
+    });
+    try {
+      return out.dataSync() as Float32Array;
+    } finally {
+      out.dispose();
+    }
+  }
+
+  private step(node: GraphNode, ins: (Act | tf.Tensor)[]): Act | tf.Tensor {
+    if (node.local) {
+      if (node.kind === 'spatial') return this.spatial(node, ins[0] as Act);
+      if (node.kind === 'pointwise') return this.pointwise(node, ins[0] as Act);
+      return this.merge(node, ins as Act[]);
+    }
+    if (node.kind === 'mean' && this.sums.has(node)) return this.mean(node, ins[0] as Act);
+    const tensors = ins.map((s, k) => (s instanceof tf.Tensor ? s : this.whole(node.inputs[k], s)));
+    return output(node.layer, tensors, 0);
+  }
+
+  /** The whole activation of each variant, as one tensor. */
+  private whole(node: GraphNode, w: Windows): tf.Tensor {
+    const c = this.caches.get(node)!;
+    return tf.tensor4d(materialize(c, w), [w.count, c.height, c.width, c.channels]);
+  }
+
+  private spatial(node: GraphNode, src: Act): Act {
+    const run = this.runs.get(node)!;
+    const count = src.count;
+    const region = regionsOf(count);
+    let h = 1;
+    let w = 1;
+    for (let b = 0; b < count; b++) {
+      [region.top0[b], region.top1[b]] = outputRange(run.rows, src.top0[b], src.top1[b]);
+      [region.left0[b], region.left1[b]] = outputRange(run.cols, src.left0[b], src.left1[b]);
+      h = Math.max(h, region.top1[b] - region.top0[b]);
+      w = Math.max(w, region.left1[b] - region.left0[b]);
+    }
+    const top = new Int32Array(count);
+    const left = new Int32Array(count);
+    const [r0, r1] = inputWindow(run.rows, 0, h);
+    const [c0, c1] = inputWindow(run.cols, 0, w);
+    const need: Placement = { height: r1 - r0, width: c1 - c0, top: new Int32Array(count), left: new Int32Array(count) };
+    for (let b = 0; b < count; b++) {
+      top[b] = placeWindow(region.top0[b], region.top1[b], h, run.rows.outSize);
+      left[b] = placeWindow(region.left0[b], region.left1[b], w, run.cols.outSize);
+      need.top[b] = inputWindow(run.rows, top[b], h)[0];
+      need.left[b] = inputWindow(run.cols, left[b], w)[0];
+    }
+    const x = this.windowsOf(node.inputs[0], src, need, run.pad);
+    if (!run.runner) return new Act(count, h, w, x.shape[3], top, left, region, x);
+    const y = output(run.runner, [x], 0) as tf.Tensor4D;
+    if (y.shape[1] !== h || y.shape[2] !== w) throw new Error(`incremental engine: ${node.layer.name} gave ${y.shape[1]}x${y.shape[2]} windows, expected ${h}x${w}`);
+    const channels = y.shape[3];
+    if (!run.avgRows) return new Act(count, h, w, channels, top, left, region, y);
+    const data = Float32Array.from(y.dataSync() as Float32Array);
+    scaleAverage(data, count, top, left, h, w, channels, run.avgRows, run.avgCols!);
+    return new Act(count, h, w, channels, top, left, region, data);
+  }
+
+  /** The windows `need` of a node's activation for every variant, as a tensor: `src` itself when its windows already match. */
+  private windowsOf(node: GraphNode, src: Act, need: Placement, pad: number): tf.Tensor4D {
+    if (samePlacement(src, need)) return src.tensor;
+    const out = new Float32Array(src.count * need.height * need.width * src.channels);
+    gather(this.caches.get(node)!, need, pad, src, out);
+    return tf.tensor4d(out, [src.count, need.height, need.width, src.channels]);
+  }
+
+  private pointwise(node: GraphNode, src: Act): Act {
+    const y = output(node.layer, [src.tensor], 0) as tf.Tensor4D;
+    return new Act(src.count, src.height, src.width, y.shape[3], src.top, src.left, src, y);
+  }
+
+  /** Concatenate (channels) or an element-wise merge: the windows cover the union of the inputs' changes. */
+  private merge(node: GraphNode, srcs: Act[]): Act {
+    const count = srcs[0].count;
+    const { height: H, width: W } = this.caches.get(node)!;
+    const region = regionsOf(count);
+    let h = 1;
+    let w = 1;
+    for (let b = 0; b < count; b++) {
+      let t0 = Infinity, t1 = -Infinity, l0 = Infinity, l1 = -Infinity;
+      for (const s of srcs) {
+        if (s.top1[b] <= s.top0[b] || s.left1[b] <= s.left0[b]) continue;
+        t0 = Math.min(t0, s.top0[b]);
+        t1 = Math.max(t1, s.top1[b]);
+        l0 = Math.min(l0, s.left0[b]);
+        l1 = Math.max(l1, s.left1[b]);
+      }
+      if (t1 > t0) [region.top0[b], region.top1[b], region.left0[b], region.left1[b]] = [t0, t1, l0, l1];
+      h = Math.max(h, region.top1[b] - region.top0[b]);
+      w = Math.max(w, region.left1[b] - region.left0[b]);
+    }
+    const p: Placement = { height: h, width: w, top: new Int32Array(count), left: new Int32Array(count) };
+    for (let b = 0; b < count; b++) {
+      p.top[b] = placeWindow(region.top0[b], region.top1[b], h, H);
+      p.left[b] = placeWindow(region.left0[b], region.left1[b], w, W);
+    }
+    const y = output(node.layer, srcs.map((s, k) => this.windowsOf(node.inputs[k], s, p, 0)), 0) as tf.Tensor4D;
+    return new Act(count, h, w, y.shape[3], p.top, p.left, region, y);
+  }
+
+  /** GlobalAveragePooling2D: the cached sum, minus the cached values of each variant's changed region, plus its new ones. */
+  private mean(node: GraphNode, src: Windows): tf.Tensor {
+    const c = this.caches.get(node.inputs[0])!;
+    const C = c.channels;
+    const sum = this.sums.get(node)!;
+    const out = new Float32Array(src.count * C);
+    const acc = new Float64Array(C);
+    for (let b = 0; b < src.count; b++) {
+      acc.set(sum);
+      for (let y = src.top0[b]; y < src.top1[b]; y++) {
+        for (let x = src.left0[b]; x < src.left1[b]; x++) {
+          const ci = (y * c.width + x) * C;
+          const wi = (b * src.height * src.width + (y - src.top[b]) * src.width + (x - src.left[b])) * C;
+          for (let k = 0; k < C; k++) acc[k] += src.data[wi + k] - c.data[ci + k];
+        }
+      }
+      for (let k = 0; k < C; k++) out[b * C + k] = acc[k] / (c.height * c.width);
+    }
+    return tf.tensor2d(out, [src.count, C]);
+  }
+
+  private disposeRuns(): void {
+    // a copy was never called on symbolic inputs, so Layer.dispose() refuses it: release its variables (the
+    // weights they share with the model's own stay alive, counted by the model's variables)
+    for (const [node, run] of this.runs) if (run.runner && run.runner !== node.layer) for (const w of run.runner.weights) w.dispose();
+    this.runs.clear();
+  }
+
+  dispose(): void {
+    this.disposeRuns();
+    this.caches.clear();
+    this.sums.clear();
+  }
+}
+
+function scaleAverage(data: Float32Array, count: number, top: Int32Array, left: Int32Array, h: number, w: number, C: number, rows: Float64Array, cols: Float64Array): void {
+  for (let b = 0; b < count; b++) {
+    for (let i = 0; i < h; i++) {
+      const fy = rows[top[b] + i];
+      for (let j = 0; j < w; j++) {
+        const f = fy * cols[left[b] + j];
+        if (f === 1) continue;
+        const o = ((b * h + i) * w + j) * C;
+        for (let k = 0; k < C; k++) data[o + k] *= f;
+      }
+    }
+  }
+}

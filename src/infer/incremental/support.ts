@@ -1,0 +1,13 @@
+import type { LoadedModel } from '../../model/load.js';
+import { planGraph, type GraphPlan } from './graph.js';
+
+/** full: a forward pass per variant; incremental: only what each patch changes (LayersModels). */
+export type Engine = 'full' | 'incremental';
+export type EngineRequest = 'auto' | Engine;
+export const ENGINE_CHOICES: readonly EngineRequest[] = ['auto', 'incremental', 'full'];
+
+/** The incremental engine's plan for a model, or why it cannot run it. */
+export function incrementalPlan(model: LoadedModel): GraphPlan | { reason: string } {
+  if (!model.layers) return { reason: `a ${model.kind} runs on the full engine (the incremental engine reads LayersModels)` };
+  return planGraph(model.layers);
+}
