@@ -149,7 +149,7 @@ export class Session {
     private readonly meta: ModelMetadata | null,
     private readonly opts: SessionOptions,
     /** the engine that scores variants, and why it was chosen */
-    readonly engineInfo: { name: Engine | 'reference'; reason: string },
+    readonly engineInfo: EngineChoice,
   ) {}
 
   static async open(opts: SessionOptions = {}): Promise<Session> {
@@ -167,9 +167,10 @@ export class Session {
     try {
       const meta = await readMetadata(model.dir);
       const labels = resolveLabels(model.outputs, opts.labels ?? meta?.labels, opts.labels ? '--labels' : 'occlude.json');
-      const session = new Session(model, modelPath, backendInfo, labels, meta, opts, chooseEngine(model, engine, opts.exactReference === true));
-      session.inputSpec(); // validate the preprocessing up front
-      return session;
+      const spec = resolveInputSpec(model.input, meta, opts.input); // validates the preprocessing up front
+      const workers = opts.exactReference ? 1 : (opts.workers ?? defaultWorkers(backendInfo.name));
+      const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+      return new Session(model, modelPath, backendInfo, labels, meta, opts, chooseEngine(model, engine, { exactReference: opts.exactReference === true, spec, workers, budget }));
     } catch (err) {
       model.dispose();
       throw err;
@@ -196,7 +197,7 @@ export class Session {
   batchSize(spec: InputSpec, image: RgbImage): number {
     if (this.opts.batchSize) return this.opts.batchSize;
     const budget = this.opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
-    if (this.engine === 'incremental') return incrementalBatchSize(spec, this.workers, budget);
+    if (this.engine === 'incremental') return incrementalBatchSize(spec, this.workers, budget, this.engineInfo.cacheBytes ?? 0) ?? 1;
     const extra = this.opts.exactReference ? image.width * image.height * 3 * 4 * 3 : 0;
     return autoBatchSize(spec, this.workers, budget, extra);
   }
@@ -382,19 +383,37 @@ export function forClass(r: OcclusionResult, cls: string): OcclusionResult {
   return { ...r, class: m.class, classIndex: m.classIndex, probability: m.probability, minProbability: m.minProbability, minPatch: m.minPatch, map: m.map, iterations: undefined };
 }
 
+export interface EngineChoice {
+  name: Engine | 'reference';
+  /** why this engine runs the model */
+  reason: string;
+  /** incremental: bytes of one frame's cached activations (null when the model's sizes are open) */
+  cacheBytes?: number | null;
+}
+
 /**
- * The engine for a model: `auto` takes the incremental engine when it can run the
- * model; asking for `incremental` on a model it cannot run is a usage error.
+ * The engine for a model: `auto` takes the incremental engine when it can run the model
+ * and its cached activations fit the memory budget; asking for `incremental` on a model
+ * it cannot run is a usage error.
  */
-export function chooseEngine(model: LoadedModel, request: EngineRequest, exactReference: boolean): { name: Engine | 'reference'; reason: string } {
-  if (exactReference) return { name: 'reference', reason: '--exact-reference: the straightforward procedure' };
+export function chooseEngine(
+  model: LoadedModel,
+  request: EngineRequest,
+  o: { exactReference: boolean; spec: InputSpec; workers: number; budget: number },
+): EngineChoice {
+  if (o.exactReference) return { name: 'reference', reason: '--exact-reference: the straightforward procedure' };
   if (request === 'full') return { name: 'full', reason: 'asked for' };
   const plan = incrementalPlan(model);
-  if ('reason' in plan) {
-    if (request === 'incremental') throw usageError(`--engine incremental cannot run ${model.file}: ${plan.reason}`, model.file);
-    return { name: 'full', reason: plan.reason };
+  let reason = 'reason' in plan ? plan.reason : null;
+  const cacheBytes = 'reason' in plan ? null : plan.cacheBytes;
+  if (!reason && incrementalBatchSize(o.spec, o.workers, o.budget, cacheBytes ?? 0) === null) {
+    reason = `one frame's cached activations (${((cacheBytes ?? 0) / 2 ** 20).toFixed(0)} MB in each of ${o.workers} worker(s)) do not fit the memory budget of ${(o.budget / 2 ** 20).toFixed(0)} MB`;
   }
-  return { name: 'incremental', reason: `the layers before ${plan.frontier.join(', ') || 'the output'} are recomputed only where a patch changes them` };
+  if (reason || 'reason' in plan) {
+    if (request === 'incremental') throw usageError(`--engine incremental cannot run ${model.file}: ${reason}`, model.file);
+    return { name: 'full', reason: reason! };
+  }
+  return { name: 'incremental', reason: `the layers before ${plan.frontier.join(', ') || 'the output'} are recomputed only where a patch changes them`, cacheBytes };
 }
 
 /** One-shot helper: open a session, occlude one image, close. */

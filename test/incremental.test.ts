@@ -231,6 +231,26 @@ describe('models the incremental engine cannot run', () => {
   });
 });
 
+describe('the memory budget', () => {
+  it('holds the cached activations: a budget they do not fit runs the full engine (auto) or refuses (incremental)', async () => {
+    const s = await Session.open({ workers: 2, memoryBudget: 8 * 2 ** 20 });
+    try {
+      expect(s.engine).toBe('full');
+      expect(s.engineInfo.reason).toMatch(/cached activations \(\d+ MB in each of 2 worker\(s\)\) do not fit the memory budget of 8 MB/);
+    } finally {
+      await s.close();
+    }
+    await expect(Session.open({ workers: 2, memoryBudget: 8 * 2 ** 20, engine: 'incremental' })).rejects.toMatchObject({ kind: 'usage' });
+    const ok = await Session.open({ workers: 2 });
+    try {
+      expect(ok.engine).toBe('incremental');
+      expect(ok.engineInfo.cacheBytes).toBeGreaterThan(2 ** 20);
+    } finally {
+      await ok.close();
+    }
+  });
+});
+
 describe('the embedded model on the fixtures', () => {
   const fixtures = ['red-single.jpg', 'green-double.jpg', 'parking-sign.jpg', 'night-red.jpg'];
   let full: Session;

@@ -10,7 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { BIN, saveLayersModel, tmpdir } from './helpers.js';
 
 /**
- * Peak memory must not depend on the number of variants: a 2000x1500 frame at
+ * Peak memory must not depend on the number of variants (the incremental engine, which auto picks for this model): a 2000x1500 frame at
  * patch 128 with stride 44 (1813 variants) and stride 14 (17784, ~10x), each in a
  * fresh process of the installed command, with a small model so that the check is quick.
  * The smaller run must be long enough to reach the process's steady heap size: with
@@ -60,7 +60,8 @@ function peak(stride: number): { variants: number; rssMB: number } {
   if (p.status !== 0) throw new Error(`occlude exited with ${p.status}: ${p.stderr}`);
   const rss = /maxRSS (\d+)/.exec(p.stderr);
   if (!rss) throw new Error(`no maxRSS line in: ${p.stderr}`);
-  const out = JSON.parse(p.stdout.trim().split('\n').pop()!) as { variants: number };
+  const out = JSON.parse(p.stdout.trim().split('\n').pop()!) as { variants: number; engine: string };
+  if (out.engine !== 'incremental') throw new Error(`expected the incremental engine (auto), got ${out.engine}`);
   return { variants: out.variants, rssMB: Number(rss[1]) / 1024 };
 }
 

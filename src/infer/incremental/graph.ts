@@ -24,6 +24,8 @@ export interface GraphNode {
   uses: number;
   /** true when this node and everything it depends on is input, spatial, pointwise or merge */
   local: boolean;
+  /** the output shape without the batch dimension (null where the model leaves it open) */
+  shape: (number | null)[];
 }
 
 export interface GraphPlan {
@@ -31,6 +33,8 @@ export interface GraphPlan {
   nodes: GraphNode[];
   /** the first layers that need whole tensors, e.g. "pool10 (GlobalAveragePooling2D)" */
   frontier: string[];
+  /** bytes of the activations cached per frame (every local node's output), or null when the model's sizes are open */
+  cacheBytes: number | null;
 }
 
 const POINTWISE = new Set([
@@ -92,7 +96,7 @@ export function planGraph(model: LayersModel): GraphPlan | { reason: string } {
     const inputs = top.t.inputs.map((i) => byId.get(i.id)!);
     const kind = kindOf(layer);
     const local = kind !== 'whole' && kind !== 'mean' && inputs.every((i) => i.local);
-    const node: GraphNode = { id: top.t.id, kind, layer, inputs, uses: 0, local };
+    const node: GraphNode = { id: top.t.id, kind, layer, inputs, uses: 0, local, shape: top.t.shape.slice(1) };
     for (const i of inputs) i.uses++;
     byId.set(top.t.id, node);
     order.push(node);
@@ -105,5 +109,7 @@ export function planGraph(model: LayersModel): GraphPlan | { reason: string } {
     const f = frontier[0];
     return { reason: `no convolution or pooling comes before ${f ? `${f.layer.name} (${f.layer.getClassName()})` : 'the output'}, which needs the whole image` };
   }
-  return { nodes: order, frontier: frontier.map((n) => `${n.layer.name} (${n.layer.getClassName()})`) };
+  const sizes = order.filter((n) => n.local).map((n) => n.shape.reduce<number | null>((a, d) => (a === null || d === null ? null : a * d), 4));
+  const cacheBytes = sizes.includes(null) ? null : (sizes as number[]).reduce((a, b) => a + b, 0);
+  return { nodes: order, frontier: frontier.map((n) => `${n.layer.name} (${n.layer.getClassName()})`), cacheBytes };
 }

@@ -76,6 +76,18 @@ function output(layer: Layer, inputs: tf.Tensor[], index: number): tf.Tensor {
   return Array.isArray(y) ? y[index] : y;
 }
 
+/** Run `fn` in a tensor scope: what it makes is released at the end, except a returned tensor and tensors kept by Acts. */
+function scoped<T>(fn: () => T): T {
+  tf.engine().startScope();
+  let result: T | undefined;
+  try {
+    result = fn();
+    return result;
+  } finally {
+    tf.engine().endScope(result instanceof tf.Tensor ? result : undefined);
+  }
+}
+
 /**
  * The windows of one layer's output for a batch. Their values live in a tensor
  * (as a layer gives them), in a JS array (as windows are gathered), or both: each
@@ -101,7 +113,8 @@ class Act implements Windows {
     this.left0 = region.left0;
     this.left1 = region.left1;
     this.values = values instanceof tf.Tensor ? null : values;
-    this.t = values instanceof tf.Tensor ? (values as tf.Tensor4D) : null;
+    // the Act owns its tensor: kept out of the tidy scope it was made in, released by dispose()
+    this.t = values instanceof tf.Tensor ? tf.keep(values as tf.Tensor4D) : null;
   }
 
   readonly top0: Int32Array;
@@ -119,8 +132,14 @@ class Act implements Windows {
   }
 
   get tensor(): tf.Tensor4D {
-    this.t ??= tf.tensor4d(this.values!, [this.count, this.height, this.width, this.channels]);
+    this.t ??= tf.keep(tf.tensor4d(this.values!, [this.count, this.height, this.width, this.channels]));
     return this.t;
+  }
+
+  dispose(): void {
+    this.t?.dispose();
+    this.t = null;
+    this.values = null;
   }
 }
 
@@ -184,32 +203,44 @@ export class IncrementalModel {
 
   /** The model's outputs for a batch of variants, given their changed input windows. */
   run(input: Windows): Float32Array {
-    const out = tf.tidy(() => {
-      const states = new Map<GraphNode, Act | tf.Tensor>();
-      const left = new Map<GraphNode, number>();
-      let last: Act | tf.Tensor = Act.of(input);
+    // each layer's output is released as soon as its last consumer has run, so that memory holds
+    // a few layers' windows at a time, not the whole network's
+    const states = new Map<GraphNode, Act | tf.Tensor>();
+    const left = new Map<GraphNode, number>();
+    const release = (s: Act | tf.Tensor) => s.dispose();
+    let last: Act | tf.Tensor | null = null;
+    try {
       for (const node of this.plan.nodes) {
         const t0 = this.profile ? performance.now() : 0;
-        last = node.kind === 'input' ? Act.of(input) : this.step(node, node.inputs.map((i) => states.get(i)!));
+        const ins = node.inputs.map((i) => states.get(i)!);
+        const out = node.kind === 'input' ? Act.of(input) : scoped(() => this.step(node, ins));
+        last = out;
         if (this.profile) {
-          if (last instanceof tf.Tensor) last.dataSync(); // the backend may run lazily: charge the layer its own time
-          else void last.data;
+          if (out instanceof tf.Tensor) out.dataSync(); // the backend may run lazily: charge the layer its own time
+          else void out.data;
           this.profile.set(node.layer.name, (this.profile.get(node.layer.name) ?? 0) + performance.now() - t0);
         }
-        states.set(node, last);
+        states.set(node, out);
         left.set(node, node.uses);
         for (const i of node.inputs) {
           const n = left.get(i)! - 1;
           left.set(i, n);
-          if (n === 0) states.delete(i);
+          if (n === 0) {
+            release(states.get(i)!);
+            states.delete(i);
+          }
         }
       }
-      return last instanceof tf.Tensor ? last : this.whole(this.plan.nodes[this.plan.nodes.length - 1], last);
-    });
-    try {
-      return out.dataSync() as Float32Array;
+      const final = last!;
+      if (final instanceof tf.Tensor) return final.dataSync() as Float32Array;
+      const t = this.whole(this.plan.nodes[this.plan.nodes.length - 1], final);
+      try {
+        return t.dataSync() as Float32Array;
+      } finally {
+        t.dispose();
+      }
     } finally {
-      out.dispose();
+      for (const s of states.values()) release(s);
     }
   }
 
@@ -254,7 +285,7 @@ export class IncrementalModel {
       need.left[b] = inputWindow(run.cols, left[b], w)[0];
     }
     const x = this.windowsOf(node.inputs[0], src, need, run.pad);
-    if (!run.runner) return new Act(count, h, w, x.shape[3], top, left, region, x);
+    if (!run.runner) return new Act(count, h, w, x.shape[3], top, left, region, x === src.tensor ? tf.clone(x) : x);
     const y = output(run.runner, [x], 0) as tf.Tensor4D;
     if (y.shape[1] !== h || y.shape[2] !== w) throw new Error(`incremental engine: ${node.layer.name} gave ${y.shape[1]}x${y.shape[2]} windows, expected ${h}x${w}`);
     const channels = y.shape[3];
