@@ -3,27 +3,38 @@ import path from 'node:path';
 import { Session } from '../dist/index.js';
 import { DASHCAM, maxAbsDiff, shared } from './helpers.js';
 
-/** The fast path (variants built at model resolution, invisible ones skipped) against the straightforward procedure. */
+/**
+ * The fast paths (variants built at model resolution, invisible ones skipped; full forward passes
+ * or the incremental engine) against the straightforward procedure.
+ */
 const FRAME = 'a5af6bd86cf1ee6a2ce4a539ace787f8.jpg';
 let fast: Session;
+let fullEngine: Session;
 let exact: Session;
 
 beforeAll(async () => {
   const model = shared('seed-model', 'nexar-squeezenet-a');
   fast = await Session.open({ model, workers: 2 });
+  fullEngine = await Session.open({ model, workers: 2, engine: 'full' });
   exact = await Session.open({ model, exactReference: true });
 });
 afterAll(async () => {
   await fast?.close();
+  await fullEngine?.close();
   await exact?.close();
 });
 
-describe('fast path equals --exact-reference within 1e-4', () => {
-  for (const fill of [0.5, 'mean', 'blur', '#ff0000'] as const) {
+describe('fast paths equal --exact-reference within 1e-4', () => {
+  it('auto runs the incremental engine on the seed model; --exact-reference names itself', () => {
+    expect(fast.engine).toBe('incremental');
+    expect(exact.engine).toBe('reference');
+  });
+  for (const [fill, engine] of [[0.5, 'incremental'], [0.5, 'full'], ['mean', 'incremental'], ['blur', 'incremental'], ['#ff0000', 'full']] as const) {
     const iterate = fill === 0.5 ? 2 : 1;
-    it(`fill ${fill}, patch 96 / stride 48, --iterate ${iterate}`, async () => {
+    it(`${engine} engine, fill ${fill}, patch 96 / stride 48, --iterate ${iterate}`, async () => {
       const o = { patch: 96, stride: 48, fill, iterate };
-      const a = await fast.occlude(path.join(DASHCAM, FRAME), o);
+      const a = await (engine === 'full' ? fullEngine : fast).occlude(path.join(DASHCAM, FRAME), o);
+      expect(a.engine).toBe(engine);
       const b = await exact.occlude(path.join(DASHCAM, FRAME), o);
       expect(a.variants).toBe(b.variants);
       expect(b.evaluated).toBe(b.variants); // the reference runs every variant
