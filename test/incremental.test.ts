@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { Session, type OcclusionResult } from '../dist/index.js';
+import { Session, initBackend, type OcclusionResult } from '../dist/index.js';
 import { convAxis, shiftAxis, outputRange, inputWindow, placeWindow, type AxisOp } from '../dist/infer/incremental/geometry.js';
 import { ROOT, maxAbsDiff, runCli, saveLayersModel, tmpdir } from './helpers.js';
 
@@ -199,6 +199,23 @@ describe('a functional model with random weights: incremental equals full', () =
     await inc.occlude(frame, { patch: 20, stride: 7 });
     await inc.predict(frame);
     expect(await inc.numTensors()).toEqual(before);
+  });
+
+  it('on the pure-JS cpu backend too (its tensors are read and made through JS arrays)', async () => {
+    const cpuInc = await Session.open({ model: modelDir, engine: 'incremental', workers: 1, backend: 'cpu' });
+    const cpuFull = await Session.open({ model: modelDir, engine: 'full', workers: 1, backend: 'cpu' });
+    try {
+      const o = { patch: 30, stride: 15, classes: 'all' as const };
+      const a = await cpuInc.occlude(frame, o);
+      const b = await cpuFull.occlude(frame, o);
+      expect(a.backend).toBe('cpu');
+      expect(a.engine).toBe('incremental');
+      expectSameMaps(a, b);
+    } finally {
+      await cpuInc.close();
+      await cpuFull.close();
+      await initBackend('wasm'); // the backend is per thread: back to wasm for the tests below
+    }
   });
 
   it('with two workers, the same maps as in-process', async () => {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode, GraphPlan } from './graph.js';
 import { convAxis, shiftAxis, outputRange, inputWindow, placeWindow, type AxisOp } from './geometry.js';
-import { gather, materialize, samePlacement, regionsOf, type Cached, type Placement, type Windows } from './windows.js';
+import { gather, materialize, samePlacement, regionsOf, concatChannels, type Cached, type Placement, type Windows } from './windows.js';
+import { build, peek } from './heap.js';
 
 type Layer = GraphNode['layer'];
 
@@ -126,9 +127,9 @@ class Act implements Windows {
     return w instanceof Act ? w : new Act(w.count, w.height, w.width, w.channels, w.top, w.left, w, w.data);
   }
 
+  /** The values (on wasm a view of the tensor's memory: read at once, never keep it) */
   get data(): Float32Array {
-    this.values ??= this.t!.dataSync() as Float32Array;
-    return this.values;
+    return this.values ?? peek(this.t!);
   }
 
   get tensor(): tf.Tensor4D {
@@ -159,6 +160,8 @@ export class IncrementalModel {
   baseOutput: Float32Array = new Float32Array(0);
   /** when set, milliseconds spent in each layer are added up here (the bench's per-layer split) */
   profile: Map<string, number> | null = null;
+  /** when set, called with each local layer's windows and its map size (docs/incremental-regions.png is drawn from it) */
+  trace: ((layer: string, windows: Windows, map: { height: number; width: number }) => void) | null = null;
   /** bytes held by the caches of the current frame */
   cacheBytes = 0;
 
@@ -220,6 +223,7 @@ export class IncrementalModel {
           else void out.data;
           this.profile.set(node.layer.name, (this.profile.get(node.layer.name) ?? 0) + performance.now() - t0);
         }
+        if (this.trace && !(out instanceof tf.Tensor)) this.trace(node.layer.name, out, this.caches.get(node)!);
         states.set(node, out);
         left.set(node, node.uses);
         for (const i of node.inputs) {
@@ -258,7 +262,7 @@ export class IncrementalModel {
   /** The whole activation of each variant, as one tensor. */
   private whole(node: GraphNode, w: Windows): tf.Tensor {
     const c = this.caches.get(node)!;
-    return tf.tensor4d(materialize(c, w), [w.count, c.height, c.width, c.channels]);
+    return build([w.count, c.height, c.width, c.channels], (out) => materialize(c, w, out));
   }
 
   private spatial(node: GraphNode, src: Act): Act {
@@ -298,9 +302,8 @@ export class IncrementalModel {
   /** The windows `need` of a node's activation for every variant, as a tensor: `src` itself when its windows already match. */
   private windowsOf(node: GraphNode, src: Act, need: Placement, pad: number): tf.Tensor4D {
     if (samePlacement(src, need)) return src.tensor;
-    const out = new Float32Array(src.count * need.height * need.width * src.channels);
-    gather(this.caches.get(node)!, need, pad, src, out);
-    return tf.tensor4d(out, [src.count, need.height, need.width, src.channels]);
+    const cache = this.caches.get(node)!;
+    return build([src.count, need.height, need.width, src.channels], (out) => gather(cache, need, pad, src, out)) as tf.Tensor4D;
   }
 
   private pointwise(node: GraphNode, src: Act): Act {
@@ -333,7 +336,13 @@ export class IncrementalModel {
       p.top[b] = placeWindow(region.top0[b], region.top1[b], h, H);
       p.left[b] = placeWindow(region.left0[b], region.left1[b], w, W);
     }
-    const y = output(node.layer, srcs.map((s, k) => this.windowsOf(node.inputs[k], s, p, 0)), 0) as tf.Tensor4D;
+    const parts = srcs.map((s, k) => this.windowsOf(node.inputs[k], s, p, 0));
+    const channels = srcs.map((s) => s.channels);
+    const y = (
+      node.layer.getClassName() === 'Concatenate'
+        ? build([count, h, w, channels.reduce((a, c) => a + c, 0)], (out) => concatChannels(parts.map(peek), channels, count * h * w, out))
+        : output(node.layer, parts, 0)
+    ) as tf.Tensor4D;
     return new Act(count, h, w, y.shape[3], p.top, p.left, region, y);
   }
 
@@ -344,13 +353,14 @@ export class IncrementalModel {
     const sum = this.sums.get(node)!;
     const out = new Float32Array(src.count * C);
     const acc = new Float64Array(C);
+    const data = src.data;
     for (let b = 0; b < src.count; b++) {
       acc.set(sum);
       for (let y = src.top0[b]; y < src.top1[b]; y++) {
         for (let x = src.left0[b]; x < src.left1[b]; x++) {
           const ci = (y * c.width + x) * C;
           const wi = (b * src.height * src.width + (y - src.top[b]) * src.width + (x - src.left[b])) * C;
-          for (let k = 0; k < C; k++) acc[k] += src.data[wi + k] - c.data[ci + k];
+          for (let k = 0; k < C; k++) acc[k] += data[wi + k] - c.data[ci + k];
         }
       }
       for (let k = 0; k < C; k++) out[b * C + k] = acc[k] / (c.height * c.width);

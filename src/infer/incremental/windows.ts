@@ -56,6 +56,7 @@ export function samePlacement(w: Windows, p: Placement): boolean {
  * inside its window.
  */
 export function gather(cache: Cached, p: Placement, pad: number, src: Windows | null, out: Float32Array): Float32Array {
+  const srcData = src?.data;
   const { data, width: W, height: H, channels: C } = cache;
   const wh = p.height;
   const ww = p.width;
@@ -79,13 +80,13 @@ export function gather(cache: Cached, p: Placement, pad: number, src: Windows | 
       out.set(data.subarray((y * W + cx0) * C, (y * W + cx1) * C), row + (cx0 - x0) * C);
       if (cx1 < x0 + ww) out.fill(pad, row + (cx1 - x0) * C, row + rowLen);
     }
-    if (src) paste(src, b, y0, x0, wh, ww, out, base);
+    if (src) paste(src, srcData!, b, y0, x0, wh, ww, out, base);
   }
   return out;
 }
 
 /** Copy variant b's changed region from `src` into a window at (y0, x0) of size wh x ww, stored at `out[base]`. */
-function paste(src: Windows, b: number, y0: number, x0: number, wh: number, ww: number, out: Float32Array, base: number): void {
+function paste(src: Windows, data: Float32Array, b: number, y0: number, x0: number, wh: number, ww: number, out: Float32Array, base: number): void {
   const C = src.channels;
   const r0 = Math.max(src.top0[b], y0);
   const r1 = Math.min(src.top1[b], y0 + wh);
@@ -97,25 +98,24 @@ function paste(src: Windows, b: number, y0: number, x0: number, wh: number, ww: 
   const sx = src.left[b];
   for (let y = r0; y < r1; y++) {
     const from = sBase + ((y - sy) * src.width + (c0 - sx)) * C;
-    out.set(src.data.subarray(from, from + (c1 - c0) * C), base + ((y - y0) * ww + (c0 - x0)) * C);
+    out.set(data.subarray(from, from + (c1 - c0) * C), base + ((y - y0) * ww + (c0 - x0)) * C);
   }
 }
 
-/** The whole activation of every variant: the cached map with each variant's changes written in. */
-export function materialize(cache: Cached, src: Windows): Float32Array {
+/** The whole activation of every variant (into `out`): the cached map with each variant's changes written in. */
+export function materialize(cache: Cached, src: Windows, out: Float32Array): Float32Array {
   const size = cache.height * cache.width * cache.channels;
-  const out = new Float32Array(src.count * size);
+  const data = src.data;
   for (let b = 0; b < src.count; b++) {
     out.set(cache.data, b * size);
-    paste(src, b, 0, 0, cache.height, cache.width, out, b * size);
+    paste(src, data, b, 0, 0, cache.height, cache.width, out, b * size);
   }
   return out;
 }
 
-/** Concatenate windows of the same placement along channels. */
-export function concatChannels(parts: Float32Array[], channels: number[], pixels: number): Float32Array {
+/** Concatenate windows of the same placement along channels (into `out`). */
+export function concatChannels(parts: Float32Array[], channels: number[], pixels: number, out: Float32Array): Float32Array {
   const total = channels.reduce((a, b) => a + b, 0);
-  const out = new Float32Array(pixels * total);
   let offset = 0;
   parts.forEach((part, k) => {
     const c = channels[k];
