@@ -78,7 +78,8 @@ describe('region geometry (one axis), against brute force', () => {
  * A functional model with every kind of layer the engine handles, random weights:
  * Add, SeparableConv2D with stride 2 and same padding, a dilated conv, BatchNormalization,
  * DepthwiseConv2D, zero padding and cropping, max and average pooling with same padding,
- * Concatenate, and a head that needs whole tensors (Flatten + Dense, global average and max).
+ * Concatenate (kept in parts through an activation, a pooling and a convolution; and into
+ * another concatenation), and a head that needs whole tensors (Flatten + Dense, global average and max).
  */
 function buildModel(): tfl.LayersModel {
   const L = tfl.layers;
@@ -96,8 +97,12 @@ function buildModel(): tfl.LayersModel {
   const a = L.conv2d({ filters: 5, kernelSize: 1, activation: 'relu', name: 'branch_a' }).apply(crop) as tfl.SymbolicTensor;
   const b = L.conv2d({ filters: 5, kernelSize: 3, padding: 'same', activation: 'relu', name: 'branch_b' }).apply(crop) as tfl.SymbolicTensor;
   const cat = L.concatenate({ name: 'cat' }).apply([a, b]) as tfl.SymbolicTensor;
+  // a concatenation runs in parts through channel-wise layers and into a convolution
   const act = L.activation({ activation: 'elu', name: 'act' }).apply(cat) as tfl.SymbolicTensor;
-  const drop = L.dropout({ rate: 0.3, name: 'drop' }).apply(act) as tfl.SymbolicTensor;
+  const pool = L.maxPooling2d({ poolSize: 2, strides: 1, padding: 'same', name: 'pool' }).apply(act) as tfl.SymbolicTensor;
+  const post = L.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', name: 'post' }).apply(pool) as tfl.SymbolicTensor;
+  const cat2 = L.concatenate({ name: 'cat2' }).apply([post, pool]) as tfl.SymbolicTensor;
+  const drop = L.dropout({ rate: 0.3, name: 'drop' }).apply(cat2) as tfl.SymbolicTensor;
   const flat = L.dense({ units: 4, name: 'fc_flat' }).apply(L.flatten({ name: 'flat' }).apply(drop)) as tfl.SymbolicTensor;
   const gap = L.globalAveragePooling2d({ name: 'gap' }).apply(drop) as tfl.SymbolicTensor;
   const gmp = L.globalMaxPooling2d({ name: 'gmp' }).apply(drop) as tfl.SymbolicTensor;

@@ -77,7 +77,20 @@ function output(layer: Layer, inputs: tf.Tensor[], index: number): tf.Tensor {
   return Array.isArray(y) ? y[index] : y;
 }
 
-/** Run `fn` in a tensor scope: what it makes is released at the end, except a returned tensor and tensors kept by Acts. */
+/** One input of a channel concatenation: its windows, and its channels [from, to) in the whole. */
+interface Part {
+  act: Act;
+  from: number;
+  to: number;
+}
+
+/** Layers that treat every channel alike and alone: they run on each part of a concatenation. */
+const PARTWISE = new Set(['MaxPooling2D', 'AveragePooling2D', 'ZeroPadding2D', 'Cropping2D', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'ThresholdedReLU', 'Dropout']);
+
+/**
+ * Run `fn` in a tensor scope: what it makes is released at the end, except a returned tensor and
+ * tensors kept by Acts. (Acts are told apart first: `instanceof tf.Tensor` reads a `data` property.)
+ */
 function scoped<T>(fn: () => T): T {
   tf.engine().startScope();
   let result: T | undefined;
@@ -85,7 +98,7 @@ function scoped<T>(fn: () => T): T {
     result = fn();
     return result;
   } finally {
-    tf.engine().endScope(result instanceof tf.Tensor ? result : undefined);
+    tf.engine().endScope(result instanceof Act || !(result instanceof tf.Tensor) ? undefined : result);
   }
 }
 
@@ -98,6 +111,8 @@ function scoped<T>(fn: () => T): T {
 class Act implements Windows {
   private values: Float32Array | null;
   private t: tf.Tensor4D | null;
+  /** a channel concatenation kept as its parts (same windows), until a consumer needs it whole */
+  readonly parts: Part[] | null;
 
   constructor(
     readonly count: number,
@@ -107,15 +122,16 @@ class Act implements Windows {
     readonly top: Int32Array,
     readonly left: Int32Array,
     region: Pick<Windows, 'top0' | 'top1' | 'left0' | 'left1'>,
-    values: Float32Array | tf.Tensor,
+    values: Float32Array | tf.Tensor | Part[],
   ) {
     this.top0 = region.top0;
     this.top1 = region.top1;
     this.left0 = region.left0;
     this.left1 = region.left1;
-    this.values = values instanceof tf.Tensor ? null : values;
+    this.parts = Array.isArray(values) ? values : null;
+    this.values = values instanceof Float32Array ? values : null;
     // the Act owns its tensor: kept out of the tidy scope it was made in, released by dispose()
-    this.t = values instanceof tf.Tensor ? tf.keep(values as tf.Tensor4D) : null;
+    this.t = values instanceof Float32Array || Array.isArray(values) ? null : tf.keep(values as tf.Tensor4D);
   }
 
   readonly top0: Int32Array;
@@ -133,6 +149,11 @@ class Act implements Windows {
   }
 
   get tensor(): tf.Tensor4D {
+    if (!this.t && this.parts) {
+      const parts = this.parts.map((p) => p.act.tensor);
+      const channels = this.parts.map((p) => p.act.channels);
+      this.t = tf.keep(build([this.count, this.height, this.width, this.channels], (out) => concatChannels(parts.map(peek), channels, this.count * this.height * this.width, out)) as tf.Tensor4D);
+    }
     this.t ??= tf.keep(tf.tensor4d(this.values!, [this.count, this.height, this.width, this.channels]));
     return this.t;
   }
@@ -141,6 +162,7 @@ class Act implements Windows {
     this.t?.dispose();
     this.t = null;
     this.values = null;
+    for (const p of this.parts ?? []) p.act.dispose();
   }
 }
 
@@ -156,6 +178,10 @@ export class IncrementalModel {
   private runs = new Map<GraphNode, SpatialRun>();
   /** GlobalAveragePooling2D of a local input: the cached per-channel sum over the map */
   private sums = new Map<GraphNode, Float64Array>();
+  /** channel ranges of cached activations, for concatenations kept in parts (per frame) */
+  private slices = new Map<string, Cached>();
+  /** kernel slices of convolutions run on concatenations kept in parts */
+  private kernelParts = new Map<string, tf.Tensor4D[]>();
   private inputShape: number[] = [];
   baseOutput: Float32Array = new Float32Array(0);
   /** when set, milliseconds spent in each layer are added up here (the bench's per-layer split) */
@@ -174,6 +200,7 @@ export class IncrementalModel {
     if (reshape) this.disposeRuns();
     this.caches.clear();
     this.sums.clear();
+    this.slices.clear();
     this.cacheBytes = 0;
     const values = new Map<GraphNode, tf.Tensor>();
     try {
@@ -219,11 +246,11 @@ export class IncrementalModel {
         const out = node.kind === 'input' ? Act.of(input) : scoped(() => this.step(node, ins));
         last = out;
         if (this.profile) {
-          if (out instanceof tf.Tensor) out.dataSync(); // the backend may run lazily: charge the layer its own time
-          else void out.data;
+          if (out instanceof Act) void out.tensor;
+          else out.dataSync(); // the backend may run lazily: charge the layer its own time
           this.profile.set(node.layer.name, (this.profile.get(node.layer.name) ?? 0) + performance.now() - t0);
         }
-        if (this.trace && !(out instanceof tf.Tensor)) this.trace(node.layer.name, out, this.caches.get(node)!);
+        if (this.trace && out instanceof Act) this.trace(node.layer.name, out, this.caches.get(node)!);
         states.set(node, out);
         left.set(node, node.uses);
         for (const i of node.inputs) {
@@ -236,7 +263,7 @@ export class IncrementalModel {
         }
       }
       const final = last!;
-      if (final instanceof tf.Tensor) return final.dataSync() as Float32Array;
+      if (!(final instanceof Act)) return final.dataSync() as Float32Array;
       const t = this.whole(this.plan.nodes[this.plan.nodes.length - 1], final);
       try {
         return t.dataSync() as Float32Array;
@@ -255,7 +282,7 @@ export class IncrementalModel {
       return this.merge(node, ins as Act[]);
     }
     if (node.kind === 'mean' && this.sums.has(node)) return this.mean(node, ins[0] as Act);
-    const tensors = ins.map((s, k) => (s instanceof tf.Tensor ? s : this.whole(node.inputs[k], s)));
+    const tensors = ins.map((s, k) => (s instanceof Act ? this.whole(node.inputs[k], s) : s));
     return output(node.layer, tensors, 0);
   }
 
@@ -288,6 +315,20 @@ export class IncrementalModel {
       need.top[b] = inputWindow(run.rows, top[b], h)[0];
       need.left[b] = inputWindow(run.cols, left[b], w)[0];
     }
+    const cls = node.layer.getClassName();
+    if (src.parts && PARTWISE.has(cls) && !run.avgRows) {
+      // pooling, padding and cropping work channel by channel: run them on each part of a concatenation
+      const parts = src.parts.map((p) => {
+        const x = this.windowsOf(node.inputs[0], p.act, need, run.pad, p);
+        const y = run.runner ? (output(run.runner, [x], 0) as tf.Tensor4D) : x === p.act.tensor ? tf.clone(x) : x;
+        return { act: new Act(count, h, w, y.shape[3], top, left, region, y), from: p.from, to: p.to };
+      });
+      return new Act(count, h, w, src.channels, top, left, region, parts);
+    }
+    if (src.parts && cls === 'Conv2D') {
+      const y = this.splitConv(node, src.parts, need, run.pad);
+      return new Act(count, h, w, y.shape[3], top, left, region, y);
+    }
     const x = this.windowsOf(node.inputs[0], src, need, run.pad);
     if (!run.runner) return new Act(count, h, w, x.shape[3], top, left, region, x === src.tensor ? tf.clone(x) : x);
     const y = output(run.runner, [x], 0) as tf.Tensor4D;
@@ -299,11 +340,53 @@ export class IncrementalModel {
     return new Act(count, h, w, channels, top, left, region, data);
   }
 
-  /** The windows `need` of a node's activation for every variant, as a tensor: `src` itself when its windows already match. */
-  private windowsOf(node: GraphNode, src: Act, need: Placement, pad: number): tf.Tensor4D {
+  /**
+   * The windows `need` of a node's activation for every variant, as a tensor: `src` itself when its
+   * windows already match. With `part`, `src` holds only those channels of the node's activation.
+   */
+  private windowsOf(node: GraphNode, src: Act, need: Placement, pad: number, part?: Part): tf.Tensor4D {
     if (samePlacement(src, need)) return src.tensor;
-    const cache = this.caches.get(node)!;
+    const cache = part ? this.channelsOf(node, part.from, part.to) : this.caches.get(node)!;
     return build([src.count, need.height, need.width, src.channels], (out) => gather(cache, need, pad, src, out)) as tf.Tensor4D;
+  }
+
+  /** Channels [from, to) of a node's cached activation (made once per frame). */
+  private channelsOf(node: GraphNode, from: number, to: number): Cached {
+    const key = `${node.id}:${from}:${to}`;
+    let c = this.slices.get(key);
+    if (!c) {
+      const whole = this.caches.get(node)!;
+      const n = to - from;
+      const pixels = whole.height * whole.width;
+      const data = new Float32Array(pixels * n);
+      for (let i = 0; i < pixels; i++) data.set(whole.data.subarray(i * whole.channels + from, i * whole.channels + to), i * n);
+      c = { data, height: whole.height, width: whole.width, channels: n };
+      this.slices.set(key, c);
+    }
+    return c;
+  }
+
+  /**
+   * A Conv2D on a concatenation kept in parts: the sum of one convolution per part with its
+   * slice of the kernel (the same products; only the order of the sum changes), then bias and activation.
+   */
+  private splitConv(node: GraphNode, parts: Part[], need: Placement, pad: number): tf.Tensor4D {
+    const layer = node.layer;
+    const c = layer.getConfig() as Record<string, unknown>;
+    const [kernel, bias] = layer.getWeights() as [tf.Tensor4D, tf.Tensor1D | undefined];
+    const key = `${node.id}:${parts.map((p) => p.from).join(',')}`;
+    let kernels = this.kernelParts.get(key);
+    if (!kernels) {
+      kernels = parts.map((p) => tf.keep(tf.slice(kernel, [0, 0, p.from, 0], [kernel.shape[0], kernel.shape[1], p.to - p.from, kernel.shape[3]])) as tf.Tensor4D);
+      this.kernelParts.set(key, kernels);
+    }
+    const strides = pair(c.strides ?? 1);
+    const dilations = pair(c.dilationRate ?? 1);
+    const sums = parts.map((p, k) => tf.conv2d(this.windowsOf(node.inputs[0], p.act, need, pad, p), kernels![k], strides, 'valid', 'NHWC', dilations));
+    let z = tf.addN(sums);
+    if (c.useBias !== false && bias) z = tf.add(z, bias);
+    const activation = (layer as unknown as { activation?: { apply(x: tf.Tensor): tf.Tensor } }).activation;
+    return (activation ? activation.apply(z) : z) as tf.Tensor4D;
   }
 
   private pointwise(node: GraphNode, src: Act): Act {
@@ -336,13 +419,18 @@ export class IncrementalModel {
       p.top[b] = placeWindow(region.top0[b], region.top1[b], h, H);
       p.left[b] = placeWindow(region.left0[b], region.left1[b], w, W);
     }
-    const parts = srcs.map((s, k) => this.windowsOf(node.inputs[k], s, p, 0));
-    const channels = srcs.map((s) => s.channels);
-    const y = (
-      node.layer.getClassName() === 'Concatenate'
-        ? build([count, h, w, channels.reduce((a, c) => a + c, 0)], (out) => concatChannels(parts.map(peek), channels, count * h * w, out))
-        : output(node.layer, parts, 0)
-    ) as tf.Tensor4D;
+    const windows = srcs.map((s, k) => this.windowsOf(node.inputs[k], s, p, 0));
+    if (node.layer.getClassName() === 'Concatenate') {
+      // kept as its parts: a convolution or pooling next runs on them without the copy into one tensor
+      let from = 0;
+      const parts = windows.map((x, k) => {
+        const part = { act: new Act(count, h, w, srcs[k].channels, p.top, p.left, region, x === srcs[k].tensor ? tf.clone(x) : x), from, to: from + srcs[k].channels };
+        from = part.to;
+        return part;
+      });
+      return new Act(count, h, w, from, p.top, p.left, region, parts);
+    }
+    const y = output(node.layer, windows, 0) as tf.Tensor4D;
     return new Act(count, h, w, y.shape[3], p.top, p.left, region, y);
   }
 
@@ -373,12 +461,15 @@ export class IncrementalModel {
     // weights they share with the model's own stay alive, counted by the model's variables)
     for (const [node, run] of this.runs) if (run.runner && run.runner !== node.layer) for (const w of run.runner.weights) w.dispose();
     this.runs.clear();
+    for (const k of this.kernelParts.values()) tf.dispose(k);
+    this.kernelParts.clear();
   }
 
   dispose(): void {
     this.disposeRuns();
     this.caches.clear();
     this.sums.clear();
+    this.slices.clear();
   }
 }
 
