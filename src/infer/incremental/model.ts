@@ -145,7 +145,10 @@ class Act implements Windows {
 
   /** The values (on wasm a view of the tensor's memory: read at once, never keep it) */
   get data(): Float32Array {
-    return this.values ?? peek(this.t!);
+    if (this.values) return this.values;
+    // parts are joined before any windows are made from this Act (making a tensor would move memory under a view)
+    if (!this.t) throw new Error('incremental engine: a concatenation read before it was joined');
+    return peek(this.t);
   }
 
   get tensor(): tf.Tensor4D {
@@ -288,6 +291,7 @@ export class IncrementalModel {
 
   /** The whole activation of each variant, as one tensor. */
   private whole(node: GraphNode, w: Windows): tf.Tensor {
+    if (w instanceof Act) void w.tensor; // join a concatenation in parts first
     const c = this.caches.get(node)!;
     return build([w.count, c.height, c.width, c.channels], (out) => materialize(c, w, out));
   }
@@ -346,6 +350,7 @@ export class IncrementalModel {
    */
   private windowsOf(node: GraphNode, src: Act, need: Placement, pad: number, part?: Part): tf.Tensor4D {
     if (samePlacement(src, need)) return src.tensor;
+    void src.tensor; // a concatenation in parts is joined now, before the gather's tensor is made
     const cache = part ? this.channelsOf(node, part.from, part.to) : this.caches.get(node)!;
     return build([src.count, need.height, need.width, src.channels], (out) => gather(cache, need, pad, src, out)) as tf.Tensor4D;
   }
@@ -390,6 +395,10 @@ export class IncrementalModel {
   }
 
   private pointwise(node: GraphNode, src: Act): Act {
+    if (src.parts && PARTWISE.has(node.layer.getClassName())) {
+      const parts = src.parts.map((p) => ({ ...p, act: this.pointwise(node, p.act) }));
+      return new Act(src.count, src.height, src.width, src.channels, src.top, src.left, src, parts);
+    }
     const y = output(node.layer, [src.tensor], 0) as tf.Tensor4D;
     return new Act(src.count, src.height, src.width, y.shape[3], src.top, src.left, src, y);
   }
@@ -435,12 +444,13 @@ export class IncrementalModel {
   }
 
   /** GlobalAveragePooling2D: the cached sum, minus the cached values of each variant's changed region, plus its new ones. */
-  private mean(node: GraphNode, src: Windows): tf.Tensor {
+  private mean(node: GraphNode, src: Act): tf.Tensor {
     const c = this.caches.get(node.inputs[0])!;
     const C = c.channels;
     const sum = this.sums.get(node)!;
     const out = new Float32Array(src.count * C);
     const acc = new Float64Array(C);
+    void src.tensor;
     const data = src.data;
     for (let b = 0; b < src.count; b++) {
       acc.set(sum);
