@@ -9,7 +9,7 @@ import { Preprocessor } from './image/preprocess.js';
 import { initBackend, type BackendRequest, type BackendInfo } from './model/backends.js';
 import { loadModel, type LoadedModel } from './model/load.js';
 import { readMetadata, resolveInputSpec, type InputSpec, type ModelMetadata } from './model/metadata.js';
-import { resolveLabels, resolveClass, isProbabilityVector, softmaxInPlace, argmax } from './model/classes.js';
+import { resolveLabels, resolveClass, isProbabilityVector, softmaxInPlace, argmax, assertFinite } from './model/classes.js';
 import { planGrid, patchRect, type Rect } from './plan/grid.js';
 import { Accumulator, toDrop } from './heatmap/accumulate.js';
 import { runEngine } from './infer/engine.js';
@@ -183,7 +183,8 @@ export class Session {
     return readImage(file, { maxPixels: this.opts.maxPixels ?? DEFAULT_MAX_PIXELS });
   }
 
-  private toProbabilities(raw: Float32Array): { probs: Float32Array; softmax: boolean } {
+  private toProbabilities(raw: Float32Array, image: string): { probs: Float32Array; softmax: boolean } {
+    assertFinite(raw, this.model.file, image);
     const probs = Float32Array.from(raw);
     if (isProbabilityVector(probs)) return { probs, softmax: false };
     softmaxInPlace(probs);
@@ -200,7 +201,7 @@ export class Session {
     const spec = this.inputSpec();
     const scorer = new InProcessScorer(this.model, this.backendInfo.name);
     await scorer.setFrame(this.job(image, spec, { kind: 'constant', rgb: [0.5, 0.5, 0.5] }, []));
-    const { probs } = this.toProbabilities(await scorer.score([NO_PATCH]));
+    const { probs } = this.toProbabilities(await scorer.score([NO_PATCH]), file);
     const k = argmax(probs);
     return { image: file, class: this.labels[k], classIndex: k, probability: probs[k], probabilities: this.named(probs) };
   }
@@ -241,7 +242,7 @@ export class Session {
     for (let pass = 0; pass < passes; pass++) {
       const job = this.job(image, spec, fill, [...occluders]);
       await scorer.setFrame(job);
-      const base = this.toProbabilities(await scorer.score([NO_PATCH]));
+      const base = this.toProbabilities(await scorer.score([NO_PATCH]), file);
       if (!first) {
         first = base;
         predicted = argmax(base.probs);
@@ -258,13 +259,13 @@ export class Session {
         unchangedScore: base.probs[target],
         score: (rects) => scorer.score(rects),
         outputs: this.model.outputs,
-        pick: softmax
-          ? (raw) => {
-              row.set(raw);
-              softmaxInPlace(row);
-              return row[target];
-            }
-          : (raw) => raw[target],
+        pick: (raw) => {
+          assertFinite(raw, this.model.file, file);
+          if (!softmax) return raw[target];
+          row.set(raw);
+          softmaxInPlace(row);
+          return row[target];
+        },
         sink: (i, s) => a.add(i, s),
         batchSize,
         inflight: scorer.workers * 2,
