@@ -20,10 +20,10 @@ export class OccludeError extends Error {
   }
 }
 
-/** sharp-style message: `Expected positive integer for patch but received 0`. */
-export function invalidParameter(name: string, expected: string, actual: unknown): OccludeError {
+/** sharp-style message: `Expected positive integer for patch but received 0`, optionally followed by why (`: ...`). */
+export function invalidParameter(name: string, expected: string, actual: unknown, why?: string): OccludeError {
   const shown = typeof actual === 'string' ? JSON.stringify(actual) : String(actual);
-  return new OccludeError(`Expected ${expected} for ${name} but received ${shown}`, { kind: 'usage' });
+  return new OccludeError(`Expected ${expected} for ${name} but received ${shown}${why ? `: ${why}` : ''}`, { kind: 'usage' });
 }
 
 export function usageError(message: string, file?: string): OccludeError {

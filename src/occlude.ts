@@ -10,7 +10,7 @@ import { initBackend, type BackendRequest, type BackendInfo } from './model/back
 import { loadModel, type LoadedModel } from './model/load.js';
 import { readMetadata, resolveInputSpec, type InputSpec, type ModelMetadata } from './model/metadata.js';
 import { resolveLabels, resolveClass, isProbabilityVector, softmaxInPlace, argmax, assertFinite } from './model/classes.js';
-import { planGrid, patchRect, type Rect } from './plan/grid.js';
+import { planGrid, patchRect, strideWithinPatch, type Rect } from './plan/grid.js';
 import { Accumulator, toDrop } from './heatmap/accumulate.js';
 import { runEngine } from './infer/engine.js';
 import { InProcessScorer, type Scorer } from './infer/scorer.js';
@@ -214,7 +214,7 @@ export class Session {
   async occlude(file: string, o: OccludeOptions = {}): Promise<OcclusionResult> {
     const t0 = performance.now();
     const patch = positiveInteger('patch', o.patch ?? DEFAULTS.patch);
-    const stride = positiveInteger('stride', o.stride ?? Math.max(1, Math.floor(patch / 2)));
+    const stride = strideWithinPatch(patch, positiveInteger('stride', o.stride ?? Math.max(1, Math.floor(patch / 2))));
     const mode = oneOf('mode', o.mode ?? DEFAULTS.mode, ['prob', 'drop']);
     const passes = positiveInteger('iterate', o.iterate ?? DEFAULTS.iterate);
     const fillSpec = o.fill ?? DEFAULTS.fill;

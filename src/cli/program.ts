@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../image/encode.js';
 import { mapRange } from '../heatmap/accumulate.js';
 import { EMBEDDED_MODEL, type OcclusionResult } from '../occlude.js';
 import { expandInputs, type InputFile } from './inputs.js';
+import { strideWithinPatch, defaultStride } from '../plan/grid.js';
 import { Progress } from './progress.js';
 
 export interface Io {
@@ -221,6 +222,11 @@ async function checkWritable(file: string): Promise<void> {
   }
 }
 
+/** --stride, or half the patch; a stride over the patch is a usage error. */
+function strideOf(f: { patch: number; stride?: number }): number {
+  return strideWithinPatch(f.patch, f.stride ?? defaultStride(f.patch));
+}
+
 function outputPathFor(input: InputFile, f: OccludeFlags): string {
   if (f.output) return f.output;
   const rel = input.relative.replace(/\.[^./\\]+$/, '');
@@ -231,6 +237,7 @@ function outputPathFor(input: InputFile, f: OccludeFlags): string {
 async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter): Promise<void> {
   // validate everything that does not need the model before loading it
   const range = parseRange(f.range);
+  const stride = strideOf(f);
   if (f.saveMap) checkMapPath(f.saveMap);
   if (f.resume && !f.out) throw usageError('--resume needs --out DIR (it reads DIR/summary.jsonl)');
   const inputs = await expandInputs(args, f.recursive ?? false);
@@ -246,7 +253,7 @@ async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter
   const opts: OccludeOptions = {
     class: f.class,
     patch: f.patch,
-    stride: f.stride,
+    stride,
     fill: f.fill,
     mode: f.mode,
     iterate: f.iterate,
@@ -322,7 +329,7 @@ async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter
       const list = ordered();
       await writeReport(f.report, entriesFromSummary(list, f.report, f.out ?? ''), {
         title: 'occlude report',
-        subtitle: `${list.length} image(s), ${list.filter((r) => r.error).length} error(s)${f.class ? `, target ${f.class}` : ''}, patch ${f.patch}, stride ${f.stride ?? Math.max(1, Math.floor(f.patch / 2))}`,
+        subtitle: `${list.length} image(s), ${list.filter((r) => r.error).length} error(s)${f.class ? `, target ${f.class}` : ''}, patch ${f.patch}, stride ${stride}`,
         labels: session?.labels,
       }).catch((e) => rep.error(e));
     }
@@ -383,6 +390,7 @@ interface ReviewedMistake extends ReviewedFrame {
 
 async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Reporter): Promise<void> {
   const labelsFile = f.labels!;
+  const stride = strideOf(f);
   const labelRows = await readLabels(labelsFile);
   const index = new LabelIndex(labelRows);
   const inputs = await expandInputs(args, f.recursive ?? false);
@@ -438,7 +446,7 @@ async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Reporter):
       const m: ReviewedMistake = { ...frame, pair: pairName(fr.truth, fr.predicted), output: null, predictedMap: null, trueMap: null };
       if (io.signal?.aborted) break;
       try {
-        const opts = { patch: f.patch, stride: f.stride, fill: f.fill, signal: io.signal };
+        const opts = { patch: f.patch, stride, fill: f.fill, signal: io.signal };
         const maps: OcclusionResult[] = [];
         for (const [k, cls] of [fr.predicted, fr.truth].entries()) {
           const r = await session.occlude(input.file, {
@@ -493,7 +501,7 @@ async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Reporter):
     model: modelLabel(session.modelPath),
     backend: session.backend,
     patch: f.patch,
-    stride: f.stride ?? Math.max(1, Math.floor(f.patch / 2)),
+    stride,
     groups,
     mistakes,
     frames: frames.map(({ input: _input, ...fr }) => fr),

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Rect } from '../plan/grid.js';
-import { usageError, messageOf, readTextFile } from '../errors.js';
+import { strideWithinPatch, defaultStride, type Rect } from '../plan/grid.js';
+import { usageError, messageOf, readTextFile, OccludeError } from '../errors.js';
 
 /**
  * `occlude check` manifests:
@@ -79,8 +79,16 @@ export function parseManifest(raw: unknown, file: string, embeddedModel: string)
   }
   const patch = m.patch ?? 32;
   if (!posInt(patch)) throw bad(`Expected positive integer for patch but received ${JSON.stringify(m.patch)}`);
-  const stride = m.stride ?? Math.max(1, Math.floor((patch as number) / 2));
+  const stride = m.stride ?? defaultStride(patch as number);
   if (!posInt(stride)) throw bad(`Expected positive integer for stride but received ${JSON.stringify(m.stride)}`);
+  const within = (where: string, p: number, s: number) => {
+    try {
+      strideWithinPatch(p, s);
+    } catch (err) {
+      throw bad(`${where}${(err as OccludeError).message}`);
+    }
+  };
+  within('', patch as number, stride as number);
   const rule = m.rule ?? 'min';
   if (rule !== 'min' && rule !== 'energy') throw bad(`Expected min or energy for rule but received ${JSON.stringify(rule)}`);
   const minShare = m.minShare ?? DEFAULT_MIN_SHARE;
@@ -103,6 +111,7 @@ export function parseManifest(raw: unknown, file: string, embeddedModel: string)
     }
     if (k.patch !== undefined && !posInt(k.patch)) throw bad(`${where} (${k.image}): Expected positive integer for patch but received ${JSON.stringify(k.patch)}`);
     if (k.stride !== undefined && !posInt(k.stride)) throw bad(`${where} (${k.image}): Expected positive integer for stride but received ${JSON.stringify(k.stride)}`);
+    within(`${where} (${k.image}): `, (k.patch as number | undefined) ?? (patch as number), (k.stride as number | undefined) ?? (stride as number));
     let name = typeof k.name === 'string' && k.name ? k.name : k.image;
     for (let n = 2; names.has(name); n++) name = `${k.image} #${n}`;
     names.add(name);
