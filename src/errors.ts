@@ -10,7 +10,9 @@ export class OccludeError extends Error {
   readonly kind: ErrorKind;
   readonly file?: string;
   constructor(message: string, opts: { kind?: ErrorKind; file?: string; cause?: unknown } = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    // a file name with a newline would cut the one-line message short: it is shown quoted
+    const quoted = opts.file !== undefined && shownPath(opts.file) !== opts.file ? message.split(opts.file).join(shownPath(opts.file)) : message;
+    super(quoted, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'OccludeError';
     this.kind = opts.kind ?? 'runtime';
     this.file = opts.file;
@@ -47,6 +49,41 @@ export function oneOf<T extends string>(name: string, value: unknown, choices: r
     throw invalidParameter(name, `one of ${choices.join(', ')}`, value);
   }
   return value as T;
+}
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/**
+ * A path as shown in one-line messages: as it is, or JSON-quoted (`"new\nline.jpg"`) when it holds
+ * a control character, which would break the line or drive the terminal.
+ */
+export function shownPath(p: string): string {
+  if (!CONTROL.test(p)) return p;
+  return JSON.stringify(p).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+/** Why a file could not be written or created, from its errno code: `read-only file system`, `no space left on device`... */
+export function fsReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const reasons: Record<string, string> = {
+    ENOENT: 'its folder does not exist',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on device',
+    EDQUOT: 'disk quota exceeded',
+    EISDIR: 'it is a folder',
+    ENOTDIR: 'a part of its path is not a folder',
+  };
+  return (code && reasons[code]) ?? messageOf(err);
+}
+
+/** A write failure that every later write would hit too (full disk, quota, read-only mount): the run stops. */
+export function isFatalWriteError(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === 'ENOSPC' || e.code === 'EDQUOT' || e.code === 'EROFS') return true;
+  }
+  return false;
 }
 
 export function messageOf(err: unknown): string {

@@ -18,7 +18,7 @@ import { WorkerPool } from './infer/pool.js';
 import { ReferenceScorer } from './infer/reference.js';
 import { NO_PATCH, type FrameJob } from './infer/variants.js';
 import { autoBatchSize, DEFAULT_MEMORY_BUDGET } from './infer/batch.js';
-import { positiveInteger, usageError, oneOf } from './errors.js';
+import { positiveInteger, usageError, oneOf, OccludeError } from './errors.js';
 
 /** The model that ships with occlude (models/traffic-light), used when no model is given. */
 export const EMBEDDED_MODEL = fileURLToPath(new URL('../models/traffic-light', import.meta.url));
@@ -153,9 +153,10 @@ export class Session {
     return this.opts.exactReference ? 1 : (this.opts.workers ?? defaultWorkers(this.backend));
   }
 
-  batchSize(spec: InputSpec, image: RgbImage): number {
+  /** Variants per forward pass; with exactReference it shrinks with the image (without one: the most it can be). */
+  batchSize(spec: InputSpec, image?: RgbImage): number {
     if (this.opts.batchSize) return this.opts.batchSize;
-    const extra = this.opts.exactReference ? image.width * image.height * 3 * 4 * 3 : 0;
+    const extra = this.opts.exactReference && image ? image.width * image.height * 3 * 4 * 3 : 0;
     return autoBatchSize(spec, this.workers, this.opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET, extra);
   }
 
@@ -199,6 +200,7 @@ export class Session {
   async predict(file: string): Promise<Prediction> {
     const image = await this.readImage(file);
     const spec = this.inputSpec();
+    preprocessorFor(file, image, spec);
     const scorer = new InProcessScorer(this.model, this.backendInfo.name);
     await scorer.setFrame(this.job(image, spec, { kind: 'constant', rgb: [0.5, 0.5, 0.5] }, []));
     const { probs } = this.toProbabilities(await scorer.score([NO_PATCH]), file);
@@ -226,7 +228,7 @@ export class Session {
       throw usageError(`${file}: patch ${patch} is larger than the image (${image.width}x${image.height})`, file);
     }
     const spec = this.inputSpec();
-    const pre = new Preprocessor(image.width, image.height, spec); // also validates crop vs image size
+    const pre = preprocessorFor(file, image, spec); // also validates crop vs image size
     const fill = await resolveFill(fillSpec, image);
     const grid = planGrid(image.width, image.height, patch, stride);
     const scorer = await this.getScorer();
@@ -316,6 +318,16 @@ export class Session {
     await this.scorer?.close();
     this.scorer = null;
     this.model.dispose();
+  }
+}
+
+/** The image's preprocessor; an image that does not fit the model's input (smaller than its crop) is that image's error. */
+function preprocessorFor(file: string, image: RgbImage, spec: InputSpec): Preprocessor {
+  try {
+    return new Preprocessor(image.width, image.height, spec);
+  } catch (err) {
+    if (err instanceof OccludeError && !err.file) throw new OccludeError(`${file}: ${err.message}`, { kind: err.kind, file, cause: err });
+    throw err;
   }
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option, InvalidArgumentError } from 'commander';
 import { Session, DEFAULTS, modelLabel, type SessionOptions, type OccludeOptions } from '../occlude.js';
-import { OccludeError, usageError, runtimeError, messageOf } from '../errors.js';
+import { OccludeError, usageError, runtimeError, messageOf, shownPath, fsReason, isFatalWriteError } from '../errors.js';
 import { BACKEND_CHOICES, type BackendRequest } from '../model/backends.js';
 import { parseBytes } from '../infer/batch.js';
 import { DEFAULT_MAX_PIXELS } from '../image/decode.js';
@@ -16,7 +16,7 @@ import { entriesFromSummary, writeReport, relativeHref, type PageEntry } from '.
 import { readManifest, evaluateCase, errorOutcome, outcomeLine, type CaseOutcome, type CheckManifest } from '../report/check.js';
 import { junitXml, type JunitSuite } from '../report/junit.js';
 import { readLabels, LabelIndex, confusion, confusionText, pairName, pairFolder, pairDescription, saveSideBySide } from '../report/review.js';
-import { writeFileAtomic } from '../image/encode.js';
+import { writeFileAtomic, makeFolder } from '../image/encode.js';
 import { mapRange } from '../heatmap/accumulate.js';
 import { EMBEDDED_MODEL, type OcclusionResult } from '../occlude.js';
 import { expandInputs, type InputFile } from './inputs.js';
@@ -123,7 +123,7 @@ interface CheckFlags extends ModelFlags {
   junit?: string;
 }
 
-function addModelOptions(cmd: Command, o: { labels?: boolean } = {}): Command {
+function addModelOptions(cmd: Command, o: { labels?: boolean; json?: string } = {}): Command {
   cmd
     .option('-m, --model <path>', 'model folder or model.json (TF.js LayersModel or GraphModel; SavedModel with tfjs-node); default: the embedded traffic-light model')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES as string[]).default('auto'))
@@ -142,7 +142,7 @@ function addModelOptions(cmd: Command, o: { labels?: boolean } = {}): Command {
     .option('--std <r,g,b>', 'per-channel std divided after the mean', nums('std'))
     .addOption(new Option('--channels <order>', 'channel order').choices(['rgb', 'bgr']))
     .option('--exact-reference', 'use the straightforward procedure (paint + full resize per variant); slow, for checking')
-    .option('--json', 'one JSON object per image on stdout')
+    .option('--json', o.json ?? 'one JSON object per image on stdout')
     .option('-v, --verbose', 'say which backend, workers and batch size are used')
     .option('-q, --quiet', 'no progress display')
     .option('--no-color', 'no colour in messages (also NO_COLOR=1)')
@@ -188,11 +188,15 @@ class Reporter {
   private get colour(): boolean {
     return this.flags.color !== false && !this.io.env?.NO_COLOR && this.io.stderr.isTTY === true;
   }
-  error(err: unknown, image?: string): void {
+  /**
+   * Report an error on stderr (and as a JSON line with --json). `oneOfSeveral`: the error belongs to one
+   * image of several, which the run goes on without: exit code 1 even for an image the flags do not suit.
+   */
+  error(err: unknown, image?: string, oneOfSeveral = false): void {
     const e = err instanceof OccludeError ? err : runtimeError(messageOf(err), undefined, err);
-    this.code = Math.max(this.code, e.exitCode);
+    this.code = Math.max(this.code, oneOfSeveral ? 1 : e.exitCode);
     const prefix = this.colour ? '\x1b[31mocclude:\x1b[0m' : 'occlude:';
-    const msg = image && !e.message.includes(image) ? `${image}: ${e.message}` : e.message;
+    const msg = image ? withName(e.message, image) : e.message;
     this.io.stderr.write(`${prefix} ${msg.split('\n')[0]}\n`);
     if (this.flags.debug && err instanceof Error && err.stack) this.io.stderr.write(err.stack + '\n');
     if (this.flags.json && image) this.io.stdout.write(JSON.stringify({ image, error: msg.split('\n')[0] }) + '\n');
@@ -202,10 +206,16 @@ class Reporter {
   }
 }
 
+/** `file: message`, unless the message names the file already; the name quoted when it holds control characters. */
+function withName(message: string, file: string): string {
+  return message.includes(shownPath(file)) ? message : `${shownPath(file)}: ${message}`;
+}
+
 async function openSession(f: ModelFlags, rep: Reporter): Promise<Session> {
   const session = await Session.open(sessionOptions(f));
   rep.info(`model: ${modelLabel(session.modelPath)} (${session.model.kind}, input ${session.inputSpec().height}x${session.inputSpec().width}, labels ${session.labels.join(', ')})`);
-  rep.info(`backend: ${session.backend}${session.backendInfo.notes.length ? ` (${session.backendInfo.notes.join('; ')})` : ''}; workers: ${session.workers}`);
+  const batch = `batch size: ${session.batchSize(session.inputSpec())} variants per forward pass${f.batchSize ? '' : ` (from the memory budget${f.exactReference ? '; smaller for large images with --exact-reference' : ''})`}`;
+  rep.info(`backend: ${session.backend}${session.backendInfo.notes.length ? ` (${session.backendInfo.notes.join('; ')})` : ''}; workers: ${session.workers}; ${batch}`);
   return session;
 }
 
@@ -217,8 +227,7 @@ async function checkWritable(file: string): Promise<void> {
     await fs.access(dir, fsc.W_OK);
   } catch (err) {
     if (err instanceof OccludeError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw runtimeError(`cannot write ${file}: ${code === 'ENOENT' ? 'its folder does not exist' : 'permission denied'}`, file, err);
+    throw runtimeError(`cannot write ${file}: ${fsReason(err)}`, file, err);
   }
 }
 
@@ -246,9 +255,7 @@ async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter
   if (inputs.files.length > 1 && (f.output || f.saveMap)) {
     throw usageError('-o/--output and --save-map name one file: with several images use --out DIR');
   }
-  if (f.out) await fs.mkdir(f.out, { recursive: true }).catch((err) => {
-    throw runtimeError(`cannot create ${f.out}: ${messageOf(err)}`, f.out, err);
-  });
+  if (f.out) await makeFolder(f.out);
   if (f.report) await checkWritable(f.report);
   const opts: OccludeOptions = {
     class: f.class,
@@ -285,6 +292,7 @@ async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter
   const progress = Progress.for(io.stderr, f.quiet === true);
   let variantsSoFar = 0;
   let done = inputs.files.length - todo.length;
+  let stopped: string | null = null;
   try {
     if (todo.length) session = await openSession(f, rep);
     progress.reset(); // the rate counts inference, not model loading
@@ -292,7 +300,7 @@ async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter
       const output = outputPathFor(input, f);
       try {
         if (io.signal?.aborted) break;
-        if (f.out) await fs.mkdir(path.dirname(output), { recursive: true });
+        if (f.out) await makeFolder(path.dirname(output));
         await checkWritable(output);
         if (f.saveMap) await checkWritable(f.saveMap);
         const result = await session!.occlude(input.file, {
@@ -313,9 +321,13 @@ async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter
         progress.clear();
         if (io.signal?.aborted) break;
         if (err instanceof OccludeError && err.kind === 'usage' && !err.file) throw err; // a bad flag fails every image
-        rep.error(err, input.file);
-        const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-        rows.set(rowKey(input), errorRow(input.file, msg.includes(input.file) ? msg : `${input.file}: ${msg}`));
+        rep.error(err, input.file, inputs.files.length > 1);
+        if (isFatalWriteError(err)) {
+          // a full disk or a read-only mount fails every later image too: stop now
+          stopped = fsReason((err as Error).cause ?? err);
+          break;
+        }
+        rows.set(rowKey(input), errorRow(input.file, withName(messageOf(err), input.file).split('\n')[0]));
         await saveSummary().catch((e) => rep.error(e));
       } finally {
         done++;
@@ -334,6 +346,9 @@ async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter
       }).catch((e) => rep.error(e));
     }
   }
+  if (stopped && done < inputs.files.length) {
+    io.stderr.write(`occlude: stopped: ${ordered().filter((r) => !r.error).length} of ${inputs.files.length} image(s) done (${stopped})\n`);
+  }
   if (io.signal?.aborted) {
     const finished = ordered().length;
     io.stderr.write(`occlude: interrupted: ${finished} of ${inputs.files.length} image(s) done${f.out ? `, listed in ${path.join(f.out, 'summary.csv')}` : ''}\n`);
@@ -351,11 +366,11 @@ async function runPredict(args: string[], f: ModelFlags, io: Io, rep: Reporter):
         if (f.json) io.stdout.write(JSON.stringify(predictionJson(p, modelLabel(session.modelPath), session.backend)) + '\n');
         else {
           const all = Object.entries(p.probabilities).map(([k, v]) => `${k} ${(v * 100).toFixed(2)}%`).join(', ');
-          io.stdout.write(`${p.image}: ${p.class} (${(p.probability * 100).toFixed(2)}%)  [${all}]  backend ${session.backend}\n`);
+          io.stdout.write(`${shownPath(p.image)}: ${p.class} (${(p.probability * 100).toFixed(2)}%)  [${all}]  backend ${session.backend}\n`);
         }
       } catch (err) {
         if (err instanceof OccludeError && err.kind === 'usage' && !err.file) throw err;
-        rep.error(err, input.file);
+        rep.error(err, input.file, inputs.files.length > 1);
       }
     }
   } finally {
@@ -396,9 +411,7 @@ async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Reporter):
   const inputs = await expandInputs(args, f.recursive ?? false);
   if (!inputs.files.length) throw usageError('no image to review');
   if (inputs.skipped) io.stderr.write(`occlude: skipped ${inputs.skipped} file(s) that are not images\n`);
-  await fs.mkdir(f.out, { recursive: true }).catch((err) => {
-    throw runtimeError(`cannot create ${f.out}: ${messageOf(err)}`, f.out, err);
-  });
+  await makeFolder(f.out);
   const report = f.report ?? path.join(f.out, 'index.html');
   await checkWritable(report);
   const session = await openSession({ ...f, labels: f.classNames }, rep);
@@ -408,7 +421,7 @@ async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Reporter):
   const unlabelled: string[] = [];
   const failed: { image: string; error: string }[] = [];
   const fail = (err: unknown, image: string) => {
-    rep.error(err, image);
+    rep.error(err, image, inputs.files.length > 1);
     failed.push({ image, error: messageOf(err).split('\n')[0] });
   };
   try {
@@ -459,7 +472,7 @@ async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Reporter):
         }
         progress.clear();
         const output = path.join(f.out, pairFolder(fr.truth, fr.predicted), input.relative.replace(/\.[^./\\]+$/, '') + '.review.png');
-        await fs.mkdir(path.dirname(output), { recursive: true });
+        await makeFolder(path.dirname(output));
         await saveSideBySide(output, maps[0], maps[1], { colormap: f.colormap, alpha: f.alpha, legend: f.legend });
         const info = (r: OcclusionResult) => ({ class: r.class, probability: r.probability, minProbability: r.minProbability, minPatch: r.minPatch, maxProbability: mapRange(r.map).max });
         m.output = output;
@@ -602,7 +615,7 @@ async function runCheck(files: string[], f: CheckFlags, io: Io, rep: Reporter): 
             progress.clear();
             if (io.signal?.aborted) break;
             const msg = messageOf(err).split('\n')[0];
-            outcome = errorOutcome(c, msg.includes(c.file) || msg.includes(c.image) ? msg : `${c.image}: ${msg}`, (Date.now() - t) / 1000);
+            outcome = errorOutcome(c, msg.includes(shownPath(c.file)) ? msg : withName(msg, c.image), (Date.now() - t) / 1000);
           }
           outcomes.push(outcome);
           if (f.json) io.stdout.write(JSON.stringify({ manifest: m.file, backend: session.backend, ...outcome }) + '\n');
@@ -676,7 +689,9 @@ Examples:
 
 With --out DIR, DIR/summary.csv and DIR/summary.jsonl get one row per image.
 
-Exit codes: 0 ok, 1 runtime failure (unreadable image or model, unwritable output), 2 usage error.`,
+Exit codes: 0 ok, 1 runtime failure (unreadable image or model, unwritable output), 2 usage error,
+130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP (each stops after the current batch and writes
+the summary and the page).`,
     )
     .action(async (images: string[], flags: OccludeFlags) => {
       const rep = new Reporter(io, flags);
@@ -699,7 +714,7 @@ Exit codes: 0 ok, 1 runtime failure (unreadable image or model, unwritable outpu
     .requiredOption('--labels <csv>', 'labels.csv with the columns image,class')
     .requiredOption('--out <dir>', 'output folder: confusion.json, one side-by-side PNG per mistake, index.html')
     .option('--report <file>', 'the review page (default: <out>/index.html)');
-  addModelOptions(addOcclusionOptions(review), { labels: false })
+  addModelOptions(addOcclusionOptions(review), { labels: false, json: 'print confusion.json on stdout' })
     .addHelpText(
       'after',
       `
@@ -720,7 +735,7 @@ left the predicted class's heat-map, right the true class's. Exit code 0 (mistak
     .description('check heat-maps against a manifest of expected classes and evidence boxes (for CI)')
     .argument('<manifests...>', 'manifest JSON files')
     .option('--junit <file>', 'write JUnit XML');
-  addModelOptions(check)
+  addModelOptions(check, { json: 'one JSON object per case on stdout' })
     .addHelpText(
       'after',
       `
@@ -730,7 +745,8 @@ Example:
 A case passes when the predicted class equals "class" (when given) and the minimum of that
 class's heat-map lies in one of the "evidence" boxes (or, with "rule": "energy", at least
 "minShare" of the probability drop does). --model overrides the manifest's model.
-Exit codes: 0 all cases pass, 1 a case fails, 2 a bad manifest.`,
+Exit codes: 0 all cases pass, 1 a case fails, 2 a bad manifest, 130 interrupted (Ctrl-C),
+143 SIGTERM, 129 SIGHUP (the JUnit file lists every case that did not run as an error).`,
     )
     .action(async (manifests: string[], flags: CheckFlags) => {
       const rep = new Reporter(io, flags);
@@ -760,7 +776,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return 2;
     }
     io.stderr.write(`occlude: ${messageOf(err)}\n`);
-    return 1;
+    return err instanceof OccludeError ? err.exitCode : 1;
   }
   return state.code;
 }

@@ -35,7 +35,7 @@ export async function readImage(file: string, opts: { maxPixels?: number } = {})
     const pixels = meta.width * meta.height;
     if (pixels > maxPixels) {
       throw runtimeError(
-        `${file}: image is ${meta.width}x${meta.height} (${(pixels / 1e6).toFixed(1)} megapixels), over the limit of ${(maxPixels / 1e6).toFixed(1)}; raise it with --max-pixels`,
+        `${file}: image is ${meta.width}x${meta.height} (${pixels} pixels), over the limit of ${maxPixels} pixels; raise it with --max-pixels`,
         file,
       );
     }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { strideWithinPatch, defaultStride, type Rect } from '../plan/grid.js';
-import { usageError, messageOf, readTextFile, OccludeError } from '../errors.js';
+import { usageError, messageOf, readTextFile, shownPath, OccludeError } from '../errors.js';
 
 /**
  * `occlude check` manifests:
@@ -363,5 +363,5 @@ export function errorOutcome(c: { name: string; image: string; class?: string; e
 
 /** `PASS name: details` or `FAIL name: reasons`. */
 export function outcomeLine(o: CaseOutcome): string {
-  return o.pass ? `PASS ${o.name}: ${o.detail}` : `FAIL ${o.name}: ${o.reasons.join('; ')}`;
+  return o.pass ? `PASS ${shownPath(o.name)}: ${o.detail}` : `FAIL ${shownPath(o.name)}: ${o.reasons.join('; ')}`;
 }

@@ -1,4 +1,5 @@
 import type { OcclusionResult, Prediction } from '../occlude.js';
+import { shownPath } from '../errors.js';
 
 export interface OutputPaths {
   output?: string | null;
@@ -45,7 +46,7 @@ const box = (b: { left: number; top: number; width: number; height: number }) =>
 /** Human-readable lines for one result. */
 export function resultText(r: OcclusionResult, paths: OutputPaths): string[] {
   const lines = [
-    `${r.image}: predicted ${r.predicted.class} (${pct(r.predicted.probability)})`,
+    `${shownPath(r.image)}: predicted ${r.predicted.class} (${pct(r.predicted.probability)})`,
     `  target ${r.class}: ${pct(r.probability)} unoccluded; minimum ${pct(r.minProbability)} when ${box(r.minPatch)} is covered`,
   ];
   if (r.iterations) {
