@@ -1,5 +1,3 @@
-import { promises as fs } from 'node:fs';
-
 /**
  * One error type for the whole tool. `kind` decides the exit code the CLI uses:
  * usage errors (bad flags, bad class names) exit 2, runtime failures exit 1.
@@ -89,14 +87,4 @@ export function isFatalWriteError(err: unknown): boolean {
 export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
-}
-
-/** Read a text file, or fail with the file's one-line error (`x.csv: no such file`). */
-export async function readTextFile(file: string): Promise<string> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw runtimeError(`${file}: ${code === 'ENOENT' ? 'no such file' : messageOf(err)}`, file, err);
-  }
 }

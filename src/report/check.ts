@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { readTextFile } from '../files.js';
 import { strideWithinPatch, defaultStride, type Rect } from '../plan/grid.js';
-import { usageError, messageOf, readTextFile, shownPath, OccludeError } from '../errors.js';
+import { usageError, messageOf, shownPath, OccludeError } from '../errors.js';
 
 /**
  * `occlude check` manifests:

@@ -1,9 +1,10 @@
 import path from 'node:path';
+import { readTextFile } from '../files.js';
 import type { OcclusionResult } from '../occlude.js';
 import { renderOverlay } from '../render/overlay.js';
 import { resolveRange, RENDER_DEFAULTS, type RenderOptions } from '../render/save.js';
 import { encodePng, writeFileAtomic } from '../image/encode.js';
-import { usageError, readTextFile } from '../errors.js';
+import { usageError } from '../errors.js';
 import { parseCsv } from './summary.js';
 
 /** labels.csv: a header with the columns `image,class` (any order, other columns ignored). */
