@@ -18,6 +18,7 @@ import { WorkerPool } from './infer/pool.js';
 import { ReferenceScorer } from './infer/reference.js';
 import { NO_PATCH, type FrameJob } from './infer/variants.js';
 import { autoBatchSize, DEFAULT_MEMORY_BUDGET } from './infer/batch.js';
+import { planWorkers, checkBatchSize, fixedBytes } from './plan/budget.js';
 import { positiveInteger, usageError, oneOf, OccludeError } from './errors.js';
 
 /** The model that ships with occlude (models/traffic-light), used when no model is given. */
@@ -114,6 +115,9 @@ export function defaultWorkers(backend: string): number {
  */
 export class Session {
   private scorer: Scorer | null = null;
+  private plannedWorkers = 1;
+  /** why the worker count is lower than the default (one per core), if it is */
+  workersNote: string | null = null;
   private constructor(
     readonly model: LoadedModel,
     readonly modelPath: string,
@@ -137,7 +141,7 @@ export class Session {
     const meta = await readMetadata(model.dir);
     const labels = resolveLabels(model.outputs, opts.labels ?? meta?.labels, opts.labels ? '--labels' : 'occlude.json');
     const session = new Session(model, modelPath, backendInfo, labels, meta, opts);
-    session.inputSpec(); // validate the preprocessing up front
+    session.planMemory(); // also validates the preprocessing up front
     return session;
   }
 
@@ -150,14 +154,37 @@ export class Session {
   }
 
   get workers(): number {
-    return this.opts.exactReference ? 1 : (this.opts.workers ?? defaultWorkers(this.backend));
+    return this.plannedWorkers;
   }
 
-  /** Variants per forward pass; with exactReference it shrinks with the image (without one: the most it can be). */
+  private get budget(): number {
+    return this.opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  }
+
+  private get weightBytes(): number {
+    return this.model.source?.weightBytes ?? 0;
+  }
+
+  /** The memory budget holds for the whole process: workers and an explicit batch size must fit it. */
+  private planMemory(): void {
+    const spec = this.inputSpec();
+    const cores = this.opts.exactReference ? 1 : defaultWorkers(this.backend);
+    const requested = this.opts.exactReference ? undefined : this.opts.workers;
+    const plan = planWorkers({ requested, cores, budget: this.budget, spec, weightBytes: this.weightBytes });
+    this.plannedWorkers = plan.workers;
+    this.workersNote = plan.note;
+    if (this.opts.batchSize) checkBatchSize(this.opts.batchSize, this.workers, this.budget, spec, this.weightBytes);
+  }
+
+  /**
+   * Variants per forward pass: what the budget holds beside the process, the workers and the decoded image;
+   * with exactReference it shrinks with the image (without one: the most it can be).
+   */
   batchSize(spec: InputSpec, image?: RgbImage): number {
     if (this.opts.batchSize) return this.opts.batchSize;
     const extra = this.opts.exactReference && image ? image.width * image.height * 3 * 4 * 3 : 0;
-    return autoBatchSize(spec, this.workers, this.opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET, extra);
+    const left = this.budget - fixedBytes(this.workers, this.weightBytes) - (image ? image.data.length : 0);
+    return autoBatchSize(spec, this.workers, left, extra);
   }
 
   /** Start the inference workers and load their models now, rather than on the first occlude(). */

@@ -15,8 +15,16 @@ export interface LoadedModel {
   input: { height: number | null; width: number | null; channels: number };
   /** number of outputs (classes) */
   outputs: number;
+  /** the files a TF.js model was read from (null for a SavedModel) */
+  source: ModelSource | null;
   predict(x: tf.Tensor4D): tf.Tensor2D;
   dispose(): void;
+}
+
+/** The files of a TF.js model: model.json, then its weight files in manifest order, and their weights' bytes. */
+export interface ModelSource {
+  files: string[];
+  weightBytes: number;
 }
 
 /** Resolve a model argument (folder or model.json) to its files; nothing is fetched from the network. */
@@ -85,7 +93,7 @@ function weightBytes(specs: tf.io.WeightsManifestEntry[]): number | null {
  * Each group's weight files: inside the model folder, regular files, with the size the manifest implies,
  * all checked before any byte is read.
  */
-async function readWeights(file: string, manifest: tf.io.WeightsManifestConfig): Promise<[tf.io.WeightsManifestEntry[], ArrayBuffer]> {
+async function readWeights(file: string, manifest: tf.io.WeightsManifestConfig, source: ModelSource): Promise<[tf.io.WeightsManifestEntry[], ArrayBuffer]> {
   const dir = path.dirname(file);
   const groups = manifest.map((g) => ({ files: (Array.isArray(g.paths) ? g.paths : [g.paths]).map((p) => weightPath(file, dir, p)), weights: g.weights }));
   for (const g of groups) {
@@ -100,18 +108,24 @@ async function readWeights(file: string, manifest: tf.io.WeightsManifestConfig):
   const buffers: Buffer[] = [];
   for (const g of groups) for (const wf of g.files) buffers.push(await readRegularFile(wf));
   const all = Buffer.concat(buffers);
+  source.files.push(...groups.flatMap((g) => g.files));
+  source.weightBytes += all.length;
   return [groups.flatMap((g) => g.weights), all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer];
 }
 
-/** A tfjs IOHandler that reads model.json and its weight files from disk (nothing outside the model folder). */
-export function fileHandler(file: string): tf.io.IOHandler {
+/**
+ * A tfjs IOHandler that reads model.json and its weight files from disk (nothing outside the model folder);
+ * `source` receives the files read.
+ */
+export function fileHandler(file: string, source: ModelSource = { files: [], weightBytes: 0 }): tf.io.IOHandler {
   return {
     load: async () => {
+      source.files.push(file);
       const json = (await readModelJson(file)) as unknown as tf.io.ModelJSON;
       if (!json || typeof json !== 'object' || !json.modelTopology) {
         throw runtimeError(`${file}: not a TF.js model.json (no modelTopology)`, file);
       }
-      return tf.io.getModelArtifactsForJSON(json, (manifest) => readWeights(file, manifest));
+      return tf.io.getModelArtifactsForJSON(json, (manifest) => readWeights(file, manifest, source));
     },
   };
 }
@@ -126,8 +140,9 @@ export async function loadModel(arg: string): Promise<LoadedModel> {
     if (loc.kind === 'saved-model') return await loadSavedModel(loc.dir);
     const head = (await readModelJson(loc.file)) as { format?: string; modelTopology?: { node?: unknown } };
     const isGraph = head.format === 'graph-model' || Array.isArray(head.modelTopology?.node);
-    const model = isGraph ? await loadGraph(loc.file) : await loadLayers(loc.file);
-    return { ...model, dir: loc.dir, file: loc.file };
+    const source: ModelSource = { files: [], weightBytes: 0 };
+    const model = isGraph ? await loadGraph(loc.file, source) : await loadLayers(loc.file, source);
+    return { ...model, dir: loc.dir, file: loc.file, source };
   } catch (err) {
     if (err instanceof OccludeError) throw err;
     throw runtimeError(`${loc.file}: cannot load model (${firstLine(messageOf(err))})`, loc.file, err);
@@ -154,8 +169,8 @@ function classOutput(file: string, shape: readonly (number | null | undefined)[]
   return shape[1];
 }
 
-async function loadLayers(file: string): Promise<Omit<LoadedModel, 'dir' | 'file'>> {
-  const m: LayersModel = await loadLayersModel(fileHandler(file));
+async function loadLayers(file: string, source: ModelSource): Promise<Omit<LoadedModel, 'dir' | 'file' | 'source'>> {
+  const m: LayersModel = await loadLayersModel(fileHandler(file, source));
   if (m.inputs.length !== 1) throw runtimeError(`${file}: the model has ${m.inputs.length} inputs; one image input is needed`, file);
   const input = imageInput(file, m.inputs[0].shape);
   const outputs = classOutput(file, m.outputs[0].shape);
@@ -168,8 +183,8 @@ async function loadLayers(file: string): Promise<Omit<LoadedModel, 'dir' | 'file
   };
 }
 
-async function loadGraph(file: string): Promise<Omit<LoadedModel, 'dir' | 'file'>> {
-  const m: GraphModel = await loadGraphModel(fileHandler(file));
+async function loadGraph(file: string, source: ModelSource): Promise<Omit<LoadedModel, 'dir' | 'file' | 'source'>> {
+  const m: GraphModel = await loadGraphModel(fileHandler(file, source));
   if (m.inputs.length !== 1) throw runtimeError(`${file}: the model has ${m.inputs.length} inputs; one image input is needed`, file);
   const input = imageInput(file, m.inputs[0].shape);
   const shape = m.outputs[0]?.shape;
@@ -220,6 +235,7 @@ async function loadSavedModel(dir: string): Promise<Omit<LoadedModel, 'dir' | 'f
   const m = await tfnode.node.loadSavedModel(dir, meta.tags, sigName);
   return {
     kind: 'saved-model',
+    source: null,
     dir,
     file: dir,
     input,
