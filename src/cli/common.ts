@@ -11,8 +11,21 @@ export interface Io {
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown; isTTY?: boolean; columns?: number };
   env?: Record<string, string | undefined>;
-  /** aborted on Ctrl-C: the run stops after the current batch */
+  /** aborted on Ctrl-C, SIGTERM or SIGHUP (the reason: the signal's name): the run stops after the current batch */
   signal?: AbortSignal;
+}
+
+/** Exit codes of the signals that stop a run: 128 + the signal's number. */
+const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
+/**
+ * How a run was interrupted, or null when it was not: `occlude: interrupted (SIGTERM)` and 143;
+ * Ctrl-C (or an abort without a signal's name) is `occlude: interrupted` and 130.
+ */
+export function interruption(signal: AbortSignal | undefined): { prefix: string; code: number } | null {
+  if (!signal?.aborted) return null;
+  const name = typeof signal.reason === 'string' && signal.reason in SIGNAL_EXIT_CODES ? signal.reason : 'SIGINT';
+  return { prefix: `occlude: interrupted${name === 'SIGINT' ? '' : ` (${name})`}`, code: SIGNAL_EXIT_CODES[name] };
 }
 
 export interface ModelFlags {

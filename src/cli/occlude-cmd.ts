@@ -11,7 +11,7 @@ import { entriesFromSummary, writeReport } from '../report/page.js';
 import { makeFolder } from '../image/encode.js';
 import { expandInputs, type InputFile } from './inputs.js';
 import { Progress } from './progress.js';
-import { openSession, checkWritable, strideOf, withName, type Io, type ModelFlags, type Reporter } from './common.js';
+import { openSession, checkWritable, strideOf, withName, interruption, type Io, type ModelFlags, type Reporter } from './common.js';
 
 /** The main command (occlude IMAGES...) and `occlude predict`. */
 export interface OccludeFlags extends ModelFlags {
@@ -146,10 +146,11 @@ export async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: R
   if (stopped && done < inputs.files.length) {
     io.stderr.write(`occlude: stopped: ${ordered().filter((r) => !r.error).length} of ${inputs.files.length} image(s) done (${stopped})\n`);
   }
-  if (io.signal?.aborted) {
+  const stop = interruption(io.signal);
+  if (stop) {
     const finished = ordered().length;
-    io.stderr.write(`occlude: interrupted: ${finished} of ${inputs.files.length} image(s) done${f.out ? `, listed in ${path.join(f.out, 'summary.csv')}` : ''}\n`);
-    rep.code = Math.max(rep.code, 130);
+    io.stderr.write(`${stop.prefix}: ${finished} of ${inputs.files.length} image(s) done${f.out ? `, listed in ${path.join(f.out, 'summary.csv')}` : ''}\n`);
+    rep.code = Math.max(rep.code, stop.code);
   }
 }
 

@@ -8,7 +8,7 @@ import { writeFileAtomic, makeFolder } from '../image/encode.js';
 import { mapRange } from '../heatmap/accumulate.js';
 import { expandInputs, type InputFile } from './inputs.js';
 import { Progress } from './progress.js';
-import { openSession, checkWritable, strideOf, type Io, type ModelFlags, type Reporter } from './common.js';
+import { openSession, checkWritable, strideOf, interruption, type Io, type ModelFlags, type Reporter } from './common.js';
 
 /** `occlude review`: the confusion matrix and each mistake's two heat-maps. */
 export interface ReviewFlags extends ModelFlags {
@@ -207,8 +207,9 @@ export async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Rep
     lines.push('', `confusion matrix: ${path.join(f.out, 'confusion.json')}`, `page: ${report}`, `backend: ${session.backend}`);
     io.stdout.write(lines.join('\n') + '\n');
   }
-  if (io.signal?.aborted) {
-    io.stderr.write('occlude: interrupted\n');
-    rep.code = Math.max(rep.code, 130);
+  const stop = interruption(io.signal);
+  if (stop) {
+    io.stderr.write(`${stop.prefix}: ${frames.length} of ${inputs.files.length} frame(s) classified, ${mistakes.length} mistake(s) shown\n`);
+    rep.code = Math.max(rep.code, stop.code);
   }
 }

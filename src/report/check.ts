@@ -267,6 +267,8 @@ export interface CaseOutcome {
   evidence: Rect[] | null;
   seconds: number;
   error: string | null;
+  /** false for a case that never ran (the run was interrupted or stopped before it) */
+  ran: boolean;
 }
 
 export interface MapInfo {
@@ -336,6 +338,7 @@ export function evaluateCase(
     evidence: c.evidence ?? null,
     seconds: Math.round(seconds * 1000) / 1000,
     error: null,
+    ran: true,
   };
 }
 
@@ -359,7 +362,13 @@ export function errorOutcome(c: { name: string; image: string; class?: string; e
     evidence: c.evidence ?? null,
     seconds: Math.round(seconds * 1000) / 1000,
     error,
+    ran: true,
   };
+}
+
+/** A case that did not run: an error, so that a run cut short never looks green. */
+export function notRunOutcome(c: { name: string; image: string; class?: string; evidence?: Rect[] }, why: string): CaseOutcome {
+  return { ...errorOutcome(c, `not run: ${why}`), ran: false };
 }
 
 /** `PASS name: details` or `FAIL name: reasons`. */
