@@ -29,6 +29,12 @@ function openError(file: string, err: unknown): OccludeError {
   return runtimeError(`${file}: cannot read (${messageOf(err)})`, file, err);
 }
 
+/** True when a read failed because the file does not exist. */
+export function isMissing(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) if (e.code === 'ENOENT') return true;
+  return false;
+}
+
 /** The size of a regular file (following links); anything else is refused. */
 export async function regularFileSize(file: string): Promise<number> {
   let st: Stats;

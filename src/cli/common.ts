@@ -5,6 +5,7 @@ import { OccludeError, usageError, runtimeError, messageOf, shownPath, fsReason 
 import type { BackendRequest } from '../model/backends.js';
 import { parseBytes } from '../infer/batch.js';
 import { strideWithinPatch, defaultStride } from '../plan/grid.js';
+import { FolderLock } from '../report/lock.js';
 
 /** What the CLI runs with: the common flags, the error reporter and the session. */
 export interface Io {
@@ -134,4 +135,14 @@ export async function checkWritable(file: string): Promise<void> {
 /** --stride, or half the patch; a stride over the patch is a usage error. */
 export function strideOf(f: { patch: number; stride?: number }): number {
   return strideWithinPatch(f.patch, f.stride ?? defaultStride(f.patch));
+}
+
+/** Run `fn` holding the lock of an output folder (a second run into it is refused while this one writes). */
+export async function withFolderLock<T>(dir: string, io: Io, fn: () => Promise<T>): Promise<T> {
+  const lock = await FolderLock.take(dir, (s) => io.stderr.write(s + '\n'));
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
 }

@@ -6,12 +6,15 @@ import type { ColormapName } from '../render/colormap.js';
 import { saveOverlay, parseRange } from '../render/save.js';
 import { saveMap, checkMapPath } from '../heatmap/save.js';
 import { resultJson, resultText, predictionJson } from '../report/json.js';
-import { summaryRow, errorRow, writeSummary, readSummary, type SummaryRow } from '../report/summary.js';
+import { summaryRow, errorRow, writeSummary, readSummary, SummaryTable, SUMMARY_JSONL, type SummaryRow } from '../report/summary.js';
+import { checkRunFile, writeRunFile, modelDigest, inputSettings, type RunSettings } from '../report/run-file.js';
+import { resolveClass } from '../model/classes.js';
+import { describeFill } from '../image/fill.js';
 import { entriesFromSummary, writeReport } from '../report/page.js';
 import { makeFolder } from '../image/encode.js';
 import { expandInputs, type InputFile } from './inputs.js';
 import { Progress } from './progress.js';
-import { openSession, checkWritable, strideOf, withName, interruption, type Io, type ModelFlags, type Reporter } from './common.js';
+import { openSession, checkWritable, strideOf, withName, interruption, withFolderLock, type Io, type ModelFlags, type Reporter } from './common.js';
 
 /** The main command (occlude IMAGES...) and `occlude predict`. */
 export interface OccludeFlags extends ModelFlags {
@@ -54,44 +57,88 @@ export async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: R
   }
   if (f.out) await makeFolder(f.out);
   if (f.report) await checkWritable(f.report);
+  // one run at a time writes into an --out folder: two would each rewrite the summary from their own rows
+  const all = () => occludeAll(inputs.files, { ...f, stride }, range, io, rep);
+  await (f.out ? withFolderLock(f.out, io, all) : all());
+}
+
+/** The settings recorded in DIR/run.json: what the results depend on. */
+async function runSettings(session: Session, f: OccludeFlags & { stride: number }): Promise<RunSettings> {
+  return {
+    model: { path: modelLabel(session.modelPath), sha256: await modelDigest(session.model.source) },
+    labels: session.labels,
+    class: f.class === undefined ? null : session.labels[resolveClass(f.class, session.labels)],
+    patch: f.patch,
+    stride: f.stride,
+    fill: describeFill(f.fill),
+    mode: f.mode,
+    iterate: f.iterate,
+    input: inputSettings(session.inputSpec()),
+  };
+}
+
+/**
+ * With --out: check the folder's run file against this run's settings, load the earlier runs' rows, and
+ * refuse an input whose overlay would overwrite another image's. Then record the settings.
+ */
+async function claimFolder(out: string, session: Session, files: InputFile[], f: OccludeFlags & { stride: number }): Promise<SummaryTable> {
+  const settings = await runSettings(session, f);
+  const cwd = await checkRunFile(out, settings);
+  const table = new SummaryTable();
+  table.load(await readSummary(out), cwd ?? process.cwd());
+  for (const input of files) {
+    const output = outputPathFor(input, f);
+    const owner = table.byOutput(outName(out, output));
+    if (owner && owner.key !== path.resolve(input.file)) {
+      throw usageError(`${output} is the overlay of ${owner.row.image} (in ${path.join(out, SUMMARY_JSONL)}); ${input.file} would overwrite it: use another --out`);
+    }
+  }
+  await writeRunFile(out, settings, cwd ?? process.cwd());
+  return table;
+}
+
+/** An output's name in the summary: relative to the --out folder, with forward slashes. */
+function outName(out: string | undefined, output: string): string {
+  return out ? path.relative(out, output).split(path.sep).join('/') : output;
+}
+
+async function occludeAll(files: InputFile[], f: OccludeFlags & { stride: number }, range: ReturnType<typeof parseRange>, io: Io, rep: Reporter): Promise<void> {
   const opts: OccludeOptions = {
     class: f.class,
     patch: f.patch,
-    stride,
+    stride: f.stride,
     fill: f.fill,
     mode: f.mode,
     iterate: f.iterate,
     signal: io.signal,
   };
-  // the summary: one row per image, in input order; rewritten (atomically) as each image finishes
-  const rows = new Map<string, SummaryRow>();
-  const rowKey = (input: InputFile) => path.resolve(input.file);
-  const previous = new Map<string, SummaryRow>();
-  if (f.resume && f.out) for (const r of await readSummary(f.out)) if (r.output) previous.set(r.output, r);
-  const ordered = () => inputs.files.map((i) => rows.get(rowKey(i))).filter((r): r is SummaryRow => !!r);
-  const saveSummary = async () => {
-    if (f.out) await writeSummary(f.out, ordered());
-  };
-  const outName = (output: string) => (f.out ? path.relative(f.out, output).split(path.sep).join('/') : output);
-
-  // --resume: an image is done when its summary row has no error and its overlay exists
-  // (overlays are written atomically, so one that exists is complete)
-  const todo: InputFile[] = [];
-  for (const input of inputs.files) {
-    const prev = f.resume ? previous.get(outName(outputPathFor(input, f))) : undefined;
-    if (prev && !prev.error && (await fs.stat(outputPathFor(input, f)).then((s) => s.isFile(), () => false))) {
-      rows.set(rowKey(input), { ...prev, image: input.file });
-    } else todo.push(input);
-  }
-  if (f.resume) io.stderr.write(`occlude: resuming: ${inputs.files.length - todo.length} of ${inputs.files.length} image(s) already done\n`);
-
   let session: Session | null = null;
+  // the summary: one row per image, earlier runs' rows first; rewritten (atomically) as each image finishes
+  let table = new SummaryTable();
+  const saveSummary = async () => {
+    if (f.out) await writeSummary(f.out, table.list());
+  };
   const progress = Progress.for(io.stderr, f.quiet === true);
   let variantsSoFar = 0;
-  let done = inputs.files.length - todo.length;
+  let done = 0;
   let stopped: string | null = null;
   try {
-    if (todo.length) session = await openSession(f, rep);
+    if (f.out) {
+      session = await openSession(f, rep); // the folder's run file names the model and its preprocessing
+      table = await claimFolder(f.out, session, files, f);
+    }
+    // --resume: an image is done when its summary row has no error and its overlay exists
+    // (overlays are written atomically, so one that exists is complete)
+    const todo: InputFile[] = [];
+    for (const input of files) {
+      const prev = f.resume ? table.get(input.file) : undefined;
+      if (prev?.output && !prev.error && (await fs.stat(path.join(f.out!, prev.output)).then((st) => st.isFile(), () => false))) {
+        table.set(input.file, { ...prev, image: input.file });
+      } else todo.push(input);
+    }
+    done = files.length - todo.length;
+    if (f.resume) io.stderr.write(`occlude: resuming: ${done} of ${files.length} image(s) already done\n`);
+    if (todo.length) session ??= await openSession(f, rep);
     progress.reset(); // the rate counts inference, not model loading
     for (const input of todo) {
       const output = outputPathFor(input, f);
@@ -102,13 +149,13 @@ export async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: R
         if (f.saveMap) await checkWritable(f.saveMap);
         const result = await session!.occlude(input.file, {
           ...opts,
-          onProgress: (d, total) => progress.update(path.basename(input.file), done, inputs.files.length, d, total, variantsSoFar + d),
+          onProgress: (d, total) => progress.update(path.basename(input.file), done, files.length, d, total, variantsSoFar + d),
         });
         variantsSoFar += result.variants;
         progress.clear();
         await saveOverlay(output, result, { colormap: f.colormap, alpha: f.alpha, range, legend: f.legend });
         if (f.saveMap) await saveMap(f.saveMap, result.map, result.width, result.height);
-        rows.set(rowKey(input), summaryRow(result, outName(output)));
+        table.set(input.file, summaryRow(result, outName(f.out, output)));
         await saveSummary();
         rep.info(`${input.file}: ${result.evaluated} of ${result.variants} variants through the model (the rest are outside what it sees), ${result.seconds.toFixed(2)} s, backend ${result.backend}`);
         const paths = { output, map: f.saveMap ?? null };
@@ -118,13 +165,13 @@ export async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: R
         progress.clear();
         if (io.signal?.aborted) break;
         if (err instanceof OccludeError && err.kind === 'usage' && !err.file) throw err; // a bad flag fails every image
-        rep.error(err, input.file, inputs.files.length > 1);
+        rep.error(err, input.file, files.length > 1);
         if (isFatalWriteError(err)) {
           // a full disk or a read-only mount fails every later image too: stop now
           stopped = fsReason((err as Error).cause ?? err);
           break;
         }
-        rows.set(rowKey(input), errorRow(input.file, withName(messageOf(err), input.file).split('\n')[0]));
+        table.set(input.file, errorRow(input.file, withName(messageOf(err), input.file).split('\n')[0]));
         await saveSummary().catch((e) => rep.error(e));
       } finally {
         done++;
@@ -135,21 +182,21 @@ export async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: R
     await session?.close();
     // what was done is kept: the summary and the page list every finished image
     if (f.report) {
-      const list = ordered();
+      const list = table.list();
       await writeReport(f.report, entriesFromSummary(list, f.report, f.out ?? ''), {
         title: 'occlude report',
-        subtitle: `${list.length} image(s), ${list.filter((r) => r.error).length} error(s)${f.class ? `, target ${f.class}` : ''}, patch ${f.patch}, stride ${stride}`,
+        subtitle: `${list.length} image(s), ${list.filter((r) => r.error).length} error(s)${f.class ? `, target ${f.class}` : ''}, patch ${f.patch}, stride ${f.stride}`,
         labels: session?.labels,
       }).catch((e) => rep.error(e));
     }
   }
-  if (stopped && done < inputs.files.length) {
-    io.stderr.write(`occlude: stopped: ${ordered().filter((r) => !r.error).length} of ${inputs.files.length} image(s) done (${stopped})\n`);
+  const mine = files.map((i) => table.get(i.file)).filter((r): r is SummaryRow => !!r);
+  if (stopped && done < files.length) {
+    io.stderr.write(`occlude: stopped: ${mine.filter((r) => !r.error).length} of ${files.length} image(s) done (${stopped})\n`);
   }
   const stop = interruption(io.signal);
   if (stop) {
-    const finished = ordered().length;
-    io.stderr.write(`${stop.prefix}: ${finished} of ${inputs.files.length} image(s) done${f.out ? `, listed in ${path.join(f.out, 'summary.csv')}` : ''}\n`);
+    io.stderr.write(`${stop.prefix}: ${mine.length} of ${files.length} image(s) done${f.out ? `, listed in ${path.join(f.out, 'summary.csv')}` : ''}\n`);
     rep.code = Math.max(rep.code, stop.code);
   }
 }
