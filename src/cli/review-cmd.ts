@@ -6,6 +6,7 @@ import { writeReport, relativeHref, type PageEntry } from '../report/page.js';
 import { readLabels, LabelIndex, confusion, confusionText, pairName, pairFolder, pairDescription, saveSideBySide } from '../report/review.js';
 import { writeFileAtomic, makeFolder } from '../image/encode.js';
 import { mapRange } from '../heatmap/accumulate.js';
+import { contrastOf, contrastNote } from '../render/legend.js';
 import { expandInputs, type InputFile } from './inputs.js';
 import { Progress } from './progress.js';
 import { openSession, checkWritable, strideOf, interruption, withFolderLock, type Io, type ModelFlags, type Reporter } from './common.js';
@@ -40,6 +41,8 @@ interface MapSummary {
   minProbability: number;
   minPatch: OcclusionResult['minPatch'];
   maxProbability: number;
+  /** the map's total contrast: below 0.01 it shows no evidence */
+  contrast: number;
 }
 
 interface ReviewedMistake extends ReviewedFrame {
@@ -124,7 +127,7 @@ export async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Rep
           const output = path.join(f.out, pairFolder(fr.truth, fr.predicted), input.relative.replace(/\.[^./\\]+$/, '') + '.review.png');
           await makeFolder(path.dirname(output));
           await saveSideBySide(output, maps[0], maps[1], { colormap: f.colormap, alpha: f.alpha, legend: f.legend });
-          const info = (r: OcclusionResult) => ({ class: r.class, probability: r.probability, minProbability: r.minProbability, minPatch: r.minPatch, maxProbability: mapRange(r.map).max });
+          const info = (r: OcclusionResult) => ({ class: r.class, probability: r.probability, minProbability: r.minProbability, minPatch: r.minPatch, maxProbability: mapRange(r.map).max, contrast: contrastOf(r) });
           m.output = output;
           m.predictedMap = info(maps[0]);
           m.trueMap = info(maps[1]);
@@ -187,7 +190,8 @@ export async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Rep
       error: m.error ?? null,
       group: m.pair,
       truth: m.truth,
-      note: m.predictedMap && m.trueMap
+      lowContrast: m.predictedMap ? contrastNote(m.predictedMap.contrast, m.predicted) : null,
+    note: m.predictedMap && m.trueMap
         ? `left: ${m.predicted} map, min ${pct(m.predictedMap.minProbability)}; right: ${m.truth} map, ${pct(m.trueMap.probability)} unoccluded, up to ${pct(m.trueMap.maxProbability)}`
         : undefined,
     }));

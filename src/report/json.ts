@@ -1,5 +1,7 @@
 import type { OcclusionResult, Prediction } from '../occlude.js';
 import { shownPath } from '../errors.js';
+import { mapRange } from '../heatmap/accumulate.js';
+import { contrastOf, contrastNote, LOW_CONTRAST } from '../render/legend.js';
 
 export interface OutputPaths {
   output?: string | null;
@@ -29,6 +31,9 @@ export function resultJson(r: OcclusionResult, paths: OutputPaths, modelLabel: s
     evaluated: r.evaluated,
     minProbability: r.minProbability,
     minPatch: r.minPatch,
+    /** the map's total contrast (probability); below 0.01 the map shows no evidence */
+    contrast: contrastOf(r),
+    lowContrast: contrastOf(r) < LOW_CONTRAST,
     ...(r.iterations ? { iterations: r.iterations } : {}),
     output: paths.output ?? null,
     map: paths.map ?? null,
@@ -52,6 +57,11 @@ export function resultText(r: OcclusionResult, paths: OutputPaths): string[] {
   if (r.iterations) {
     r.iterations.forEach((p, i) => lines.push(`  pass ${i + 1}: ${pct(p.probability)} -> minimum ${pct(p.minProbability)} with ${box(p.minPatch)} covered`));
   }
+  const { min, max } = mapRange(r.map);
+  const quantity = r.mode === 'drop' ? `drop in P(${r.class})` : `P(${r.class})`;
+  lines.push(`  map (overlay): ${quantity} per pixel, the mean over the patches that cover it: ${pct(min)} to ${pct(max)}; the minimum above is a single patch`);
+  const flat = contrastNote(contrastOf(r), r.class);
+  if (flat) lines.push(`  no contrast: ${flat}; the map's colours show no evidence`);
   if (r.softmaxApplied) lines.push('  note: the model outputs are not probabilities; softmax was applied');
   if (paths.output) lines.push(`  overlay: ${paths.output}`);
   if (paths.map) lines.push(`  map: ${paths.map}`);

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { OcclusionResult } from '../occlude.js';
 import type { Rect } from '../plan/grid.js';
 import { writeFileAtomic } from '../image/encode.js';
+import { contrastOf } from '../render/legend.js';
 import { readTextFile, isMissing } from '../files.js';
 
 /**
@@ -24,6 +25,8 @@ export interface SummaryRow {
   minPatch: Rect | null;
   seconds: number | null;
   error: string | null;
+  /** the map's total contrast (probability): below 0.01 it shows no evidence (absent in rows of older runs) */
+  contrast?: number | null;
 }
 
 export const SUMMARY_CSV = 'summary.csv';
@@ -43,6 +46,7 @@ export const CSV_COLUMNS = [
   'seconds',
   'output',
   'error',
+  'contrast',
 ] as const;
 
 export function summaryRow(r: OcclusionResult, output: string | null): SummaryRow {
@@ -57,11 +61,12 @@ export function summaryRow(r: OcclusionResult, output: string | null): SummaryRo
     minPatch: r.minPatch,
     seconds: Math.round(r.seconds * 1000) / 1000,
     error: null,
+    contrast: contrastOf(r),
   };
 }
 
 export function errorRow(image: string, error: string, output: string | null = null): SummaryRow {
-  return { image, output, predicted: null, probability: null, class: null, classProbability: null, minProbability: null, minPatch: null, seconds: null, error };
+  return { image, output, predicted: null, probability: null, class: null, classProbability: null, minProbability: null, minPatch: null, seconds: null, error, contrast: null };
 }
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break. */
@@ -75,7 +80,7 @@ export function summaryCsv(rows: SummaryRow[]): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const r of rows) {
     lines.push(
-      [r.image, r.predicted, r.probability, r.class, r.classProbability, r.minProbability, r.minPatch?.left, r.minPatch?.top, r.minPatch?.width, r.minPatch?.height, r.seconds, r.output, r.error]
+      [r.image, r.predicted, r.probability, r.class, r.classProbability, r.minProbability, r.minPatch?.left, r.minPatch?.top, r.minPatch?.width, r.minPatch?.height, r.seconds, r.output, r.error, r.contrast]
         .map(csvField)
         .join(','),
     );
