@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -85,6 +85,16 @@ describe('run.json: a resume with other settings is a usage error', () => {
     const fresh = await runCli([frame(FIX[2]), ...FAST, '--out', out]);
     expect(fresh.code).toBe(2);
     expect(fresh.err).toContain('class the predicted class (was red)');
+  });
+
+  it('a folder of an older occlude (a summary, no run.json) is resumed with a warning, and gets its run.json', async () => {
+    const o3 = path.join(dir, 'older');
+    expect((await runCli([frame(FIX[0]), ...FAST, '--out', o3])).code).toBe(0);
+    unlinkSync(path.join(o3, 'run.json'));
+    const r = await runCli([frame(FIX[0]), ...FAST, '--out', o3, '--resume']);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe(`occlude: ${path.join(o3, 'run.json')} is missing (a folder of an older occlude): the settings of its 1 row(s) cannot be checked\nocclude: resuming: 1 of 1 image(s) already done\n`);
+    expect(existsSync(path.join(o3, 'run.json'))).toBe(true);
   });
 
   it('a model changed in place (same path, other weights) is another model', async () => {

@@ -4,7 +4,8 @@ import { copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, truncateS
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { BIN, ROOT, saveLayersModel, tmpdir } from './helpers.js';
+import { BIN, ROOT, saveLayersModel, tmpdir, runCli } from './helpers.js';
+import net from 'node:net';
 
 /**
  * Issue #17, defect 2: reads that escape the model folder or never end. Every case runs the installed
@@ -119,6 +120,21 @@ describe('only regular files are read', () => {
     expect(r.code).toBe(1);
     expect(r.err).toBe(`occlude: ${img}: not a regular file (a FIFO)\n`);
     expect(r.out).toMatch(/red-single\.jpg: red/);
+  });
+
+  it('an image that is a socket or a folder (here in a check manifest, in-process)', async () => {
+    const sock = path.join(dir, 'sock.jpg');
+    const server = net.createServer().listen(sock);
+    await new Promise((r) => server.on('listening', r));
+    try {
+      const manifest = path.join(dir, 'odd.json');
+      writeFileSync(manifest, JSON.stringify({ cases: [{ image: sock }, { image: dir }] }));
+      const r = await runCli(['check', manifest, '--workers', '1']);
+      expect(r.code).toBe(1);
+      expect(r.out.split('\n').slice(0, 2)).toEqual([`FAIL ${sock}: ${sock}: not a regular file (a socket)`, `FAIL ${dir}: ${dir}: not a regular file (a folder)`]);
+    } finally {
+      server.close();
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { saveOverlay, parseRange } from '../render/save.js';
 import { saveMap, checkMapPath } from '../heatmap/save.js';
 import { resultJson, resultText, predictionJson } from '../report/json.js';
 import { summaryRow, errorRow, writeSummary, readSummary, SummaryTable, SUMMARY_JSONL, type SummaryRow } from '../report/summary.js';
-import { checkRunFile, writeRunFile, modelDigest, inputSettings, type RunSettings } from '../report/run-file.js';
+import { checkRunFile, writeRunFile, modelDigest, inputSettings, RUN_FILE, type RunSettings } from '../report/run-file.js';
 import { resolveClass } from '../model/classes.js';
 import { describeFill } from '../image/fill.js';
 import { entriesFromSummary, writeReport } from '../report/page.js';
@@ -81,11 +81,15 @@ async function runSettings(session: Session, f: OccludeFlags & { stride: number 
  * With --out: check the folder's run file against this run's settings, load the earlier runs' rows, and
  * refuse an input whose overlay would overwrite another image's. Then record the settings.
  */
-async function claimFolder(out: string, session: Session, files: InputFile[], f: OccludeFlags & { stride: number }): Promise<SummaryTable> {
+async function claimFolder(out: string, session: Session, files: InputFile[], f: OccludeFlags & { stride: number }, io: Io): Promise<SummaryTable> {
   const settings = await runSettings(session, f);
   const cwd = await checkRunFile(out, settings);
   const table = new SummaryTable();
-  table.load(await readSummary(out), cwd ?? process.cwd());
+  const earlier = await readSummary(out);
+  if (earlier.length && cwd === null) {
+    io.stderr.write(`occlude: ${path.join(out, RUN_FILE)} is missing (a folder of an older occlude): the settings of its ${earlier.length} row(s) cannot be checked\n`);
+  }
+  table.load(earlier, cwd ?? process.cwd());
   for (const input of files) {
     const output = outputPathFor(input, f);
     const owner = table.byOutput(outName(out, output));
@@ -125,7 +129,7 @@ async function occludeAll(files: InputFile[], f: OccludeFlags & { stride: number
   try {
     if (f.out) {
       session = await openSession(f, rep); // the folder's run file names the model and its preprocessing
-      table = await claimFolder(f.out, session, files, f);
+      table = await claimFolder(f.out, session, files, f, io);
     }
     // --resume: an image is done when its summary row has no error and its overlay exists
     // (overlays are written atomically, so one that exists is complete)
