@@ -59,7 +59,7 @@ export function resultText(r: OcclusionResult, paths: OutputPaths): string[] {
   }
   const { min, max } = mapRange(r.map);
   const quantity = r.mode === 'drop' ? `drop in P(${r.class})` : `P(${r.class})`;
-  lines.push(`  map (overlay): ${quantity} per pixel, the mean over the patches that cover it: ${pct(min)} to ${pct(max)}; the minimum above is a single patch`);
+  lines.push(`  map (overlay${r.iterations ? `, pass ${r.iterations.length}` : ''}): ${quantity} per pixel, the mean over the patches that cover it: ${pct(min)} to ${pct(max)}; the minimum above is a single patch`);
   const flat = contrastNote(contrastOf(r), r.class);
   if (flat) lines.push(`  no contrast: ${flat}; the map's colours show no evidence`);
   if (r.softmaxApplied) lines.push('  note: the model outputs are not probabilities; softmax was applied');
