@@ -52,10 +52,10 @@ function addModelOptions(cmd: Command, o: { labels?: boolean; json?: string } = 
   cmd
     .option('-m, --model <path>', 'model folder or model.json (TF.js LayersModel or GraphModel; SavedModel with tfjs-node); default: the embedded traffic-light model')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES as string[]).default('auto'))
-    .option('--workers <n>', 'inference worker threads (wasm/cpu); default: the number of cores', int('workers'))
+    .option('--workers <n>', 'inference worker threads (wasm/cpu); default: the number of cores, or fewer if the memory budget holds fewer', int('workers'))
     .option('--batch-size <n>', 'variants per forward pass; default: chosen from --memory-budget', int('batch-size'))
-    .option('--memory-budget <bytes>', 'memory for batches, e.g. 512MB, 2GB (default 1GB)')
-    .option('--max-pixels <n>', 'refuse images with more pixels than this', int('max-pixels'), DEFAULT_MAX_PIXELS);
+    .option('--memory-budget <bytes>', 'memory for the whole process (process, workers, models, batches), e.g. 512MB, 2GB (default 1GB)')
+    .option('--max-pixels <n>', 'refuse images with more pixels than this (and image files over 16 bytes per pixel + 16 MiB)', int('max-pixels'), DEFAULT_MAX_PIXELS);
   if (o.labels !== false) cmd.option('--labels <a,b,c>', 'class labels (overrides occlude.json)');
   else cmd.option('--class-names <a,b,c>', 'the model\'s class labels (overrides occlude.json)');
   return cmd
