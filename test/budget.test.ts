@@ -3,7 +3,6 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { Session, OccludeError } from '../dist/index.js';
-import { maxWorkers, planWorkers, totalBytes } from '../dist/plan/budget.js';
 import { BIN, ROOT, runCli, tmpdir } from './helpers.js';
 
 /**
@@ -12,6 +11,8 @@ import { BIN, ROOT, runCli, tmpdir } from './helpers.js';
  */
 const FRAME = path.join(ROOT, 'fixtures', 'red-single.jpg');
 const MB = 1024 ** 2;
+/** src/plan/budget.ts, imported where used: the CLI tests above must also run (and fail) on a tree without it */
+const budget = () => import('../dist/plan/budget.js');
 let dir: string;
 
 beforeAll(() => {
@@ -39,6 +40,7 @@ describe('--workers and the memory budget', () => {
   });
 
   it('the default worker count is lowered to what the budget holds, and -v says why', async () => {
+    const { maxWorkers, planWorkers, totalBytes } = await budget();
     const s = await Session.open({ memoryBudget: 300 * MB });
     try {
       expect(s.workers).toBe(1);
@@ -61,6 +63,7 @@ describe('--workers and the memory budget', () => {
   });
 
   it('with the default budget, what runs fits it: workers, model and batches', async () => {
+    const { totalBytes } = await budget();
     const s = await Session.open({ workers: 2 });
     try {
       const spec = s.inputSpec();

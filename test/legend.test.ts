@@ -6,12 +6,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import { Session, renderOverlay } from '../dist/index.js';
-import { mapTitle, contrastNote, contrastOf } from '../dist/render/legend.js';
 import { mapRange } from '../dist/heatmap/accumulate.js';
 import { saveSideBySide } from '../dist/report/review.js';
 import { entriesFromSummary } from '../dist/report/page.js';
 import { summaryCsv } from '../dist/report/summary.js';
-import { GLYPHS } from '../dist/render/font.js';
 import { ROOT, saveLayersModel, tmpdir, runCli } from './helpers.js';
 
 /**
@@ -22,6 +20,8 @@ import { ROOT, saveLayersModel, tmpdir, runCli } from './helpers.js';
 const FRAME = path.join(ROOT, 'fixtures', 'red-single.jpg');
 const FAST = ['--patch', '64', '--stride', '32', '--workers', '1'];
 const NOTE_COLOR = [255, 214, 0];
+/** src/render/legend.ts and the font's glyph table, imported where used: the CLI tests must also run (and fail) on a tree without them */
+const legend = () => import('../dist/render/legend.js');
 let dir: string;
 let flat: string;
 let session: Session;
@@ -53,13 +53,16 @@ function count(rgb: Uint8Array, width: number, color: number[], x0: number, y0: 
 }
 
 describe('the legend has a title', () => {
-  it('the map\'s quantity, class and patch', () => {
+  it('the map\'s quantity, class and patch', async () => {
+    const { mapTitle } = await legend();
+    const { GLYPHS } = (await import('../dist/render/font.js')) as { GLYPHS: Record<string, string[]> };
     expect(mapTitle({ class: 'red', mode: 'prob', patch: 32 })).toBe('P(red), patch 32');
     expect(mapTitle({ class: 'red', mode: 'drop', patch: 32 })).toBe('drop in P(red), patch 32');
     for (let c = 0x20; c < 0x7f; c++) expect(GLYPHS[String.fromCharCode(c)], String.fromCharCode(c)).toHaveLength(7);
   });
 
   it('is drawn above the colour bar, at the top right', async () => {
+    const { mapTitle } = await legend();
     const r = await session.occlude(FRAME, { class: 'red', patch: 64, stride: 32 });
     const o = { colormap: 'afmhot' as const, alpha: 0.6, range: { lo: 0, hi: 1 } };
     const plain = renderOverlay(r.pixels, r.map, o);
@@ -103,7 +106,8 @@ describe('a map without contrast says so', () => {
     expect(await yellow(path.join(dir, 'red.png'))).toBe(0);
   });
 
-  it('the summary and the report page mark such images', () => {
+  it('the summary and the report page mark such images', async () => {
+    const { contrastNote } = await legend();
     expect(contrastNote(0.0000041, 'green')).toBe('no region changes P(green) by more than 0.01%');
     expect(contrastNote(0, 'green')).toBe('no region changes P(green) at all');
     expect(contrastNote(0.02, 'green')).toBeNull();
@@ -120,6 +124,7 @@ describe('a map without contrast says so', () => {
 
 describe('the review image labels its two halves', () => {
   it('predicted class on the left, true class on the right, each over its own map and legend', async () => {
+    const { mapTitle, contrastNote, contrastOf } = await legend();
     const left = await session.occlude(FRAME, { class: 'red', patch: 64, stride: 32 });
     const right = await session.occlude(FRAME, { class: 'none', patch: 64, stride: 32 });
     const file = path.join(dir, 'review.png');
