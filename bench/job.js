@@ -5,12 +5,11 @@ import { Session } from '../dist/index.js';
 import { WorkerPool } from '../dist/infer/pool.js';
 import { InProcessScorer, IncrementalScorer } from '../dist/infer/scorer.js';
 import { NO_PATCH } from '../dist/infer/variants.js';
-import { autoBatchSize } from '../dist/infer/batch.js';
 import { planGrid, patchRect } from '../dist/plan/grid.js';
 import { Preprocessor } from '../dist/image/preprocess.js';
 
 const job = JSON.parse(process.argv[2]);
-const session = await Session.open({ model: job.model, workers: job.workers, backend: job.backend, batchSize: job.batchSize, engine: job.engine });
+const session = await Session.open({ model: job.model, workers: job.workers, backend: job.backend, batchSize: job.batchSize, engine: job.raw ? 'full' : job.engine });
 const out = { backend: session.backend, workers: session.workers, engine: session.engine };
 const frameOf = (image, spec) => ({ width: image.width, height: image.height, data: image.data, fill: { kind: 'constant', rgb: [0.5, 0.5, 0.5] }, occluders: [], spec });
 try {
@@ -21,7 +20,7 @@ try {
     const scorer = session.workers > 1
       ? await WorkerPool.start(session.workers, session.backend, session.model.file, 'full')
       : new InProcessScorer(session.model, session.backend);
-    const batch = job.batchSize ?? autoBatchSize(spec, session.workers, 1024 ** 3);
+    const batch = session.batchSize(spec, image); // what an occlusion run of the full engine uses
     await scorer.setFrame(frameOf(image, spec));
     const rects = Array.from({ length: batch }, () => NO_PATCH);
     await Promise.all(Array.from({ length: scorer.workers }, () => scorer.score(rects))); // warm-up

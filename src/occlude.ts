@@ -9,8 +9,8 @@ import { Preprocessor } from './image/preprocess.js';
 import { initBackend, type BackendRequest, type BackendInfo } from './model/backends.js';
 import { loadModel, type LoadedModel } from './model/load.js';
 import { readMetadata, resolveInputSpec, type InputSpec, type ModelMetadata } from './model/metadata.js';
-import { resolveLabels, resolveClass, isProbabilityVector, softmaxInPlace, argmax } from './model/classes.js';
-import { planGrid, patchRect, type Rect } from './plan/grid.js';
+import { resolveLabels, resolveClass, isProbabilityVector, softmaxInPlace, argmax, assertFinite } from './model/classes.js';
+import { planGrid, patchRect, strideWithinPatch, type Rect } from './plan/grid.js';
 import { Accumulator, toDrop } from './heatmap/accumulate.js';
 import { runEngine } from './infer/engine.js';
 import { InProcessScorer, localScorer, type Scorer } from './infer/scorer.js';
@@ -19,7 +19,8 @@ import { WorkerPool } from './infer/pool.js';
 import { ReferenceScorer } from './infer/reference.js';
 import { NO_PATCH, type FrameJob } from './infer/variants.js';
 import { autoBatchSize, incrementalBatchSize, DEFAULT_MEMORY_BUDGET } from './infer/batch.js';
-import { positiveInteger, usageError, oneOf } from './errors.js';
+import { planWorkers, checkBatchSize, fixedBytes } from './plan/budget.js';
+import { positiveInteger, usageError, oneOf, OccludeError } from './errors.js';
 
 /** The model that ships with occlude (models/traffic-light), used when no model is given. */
 export const EMBEDDED_MODEL = fileURLToPath(new URL('../models/traffic-light', import.meta.url));
@@ -141,6 +142,9 @@ export function defaultWorkers(backend: string): number {
  */
 export class Session {
   private scorer: Scorer | null = null;
+  private plannedWorkers = 1;
+  /** why the worker count is lower than the default (one per core), if it is */
+  workersNote: string | null = null;
   private constructor(
     readonly model: LoadedModel,
     readonly modelPath: string,
@@ -148,9 +152,10 @@ export class Session {
     readonly labels: string[],
     private readonly meta: ModelMetadata | null,
     private readonly opts: SessionOptions,
-    /** the engine that scores variants, and why it was chosen */
-    readonly engineInfo: EngineChoice,
   ) {}
+
+  /** the engine that scores variants, and why it was chosen */
+  engineInfo: EngineChoice = { name: 'full', reason: 'not chosen yet' };
 
   static async open(opts: SessionOptions = {}): Promise<Session> {
     const modelPath = opts.model ?? EMBEDDED_MODEL;
@@ -167,10 +172,15 @@ export class Session {
     try {
       const meta = await readMetadata(model.dir);
       const labels = resolveLabels(model.outputs, opts.labels ?? meta?.labels, opts.labels ? '--labels' : 'occlude.json');
-      const spec = resolveInputSpec(model.input, meta, opts.input); // validates the preprocessing up front
-      const workers = opts.exactReference ? 1 : (opts.workers ?? defaultWorkers(backendInfo.name));
-      const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
-      return new Session(model, modelPath, backendInfo, labels, meta, opts, chooseEngine(model, engine, { exactReference: opts.exactReference === true, spec, workers, budget }));
+      const session = new Session(model, modelPath, backendInfo, labels, meta, opts);
+      session.planMemory(); // also validates the preprocessing up front
+      session.engineInfo = chooseEngine(model, engine, {
+        exactReference: opts.exactReference === true,
+        spec: session.inputSpec(),
+        workers: session.workers,
+        budget: session.budget - fixedBytes(session.workers, session.weightBytes),
+      });
+      return session;
     } catch (err) {
       model.dispose();
       throw err;
@@ -191,15 +201,38 @@ export class Session {
   }
 
   get workers(): number {
-    return this.opts.exactReference ? 1 : (this.opts.workers ?? defaultWorkers(this.backend));
+    return this.plannedWorkers;
   }
 
-  batchSize(spec: InputSpec, image: RgbImage): number {
+  get budget(): number {
+    return this.opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  }
+
+  get weightBytes(): number {
+    return this.model.source?.weightBytes ?? 0;
+  }
+
+  /** The memory budget holds for the whole process: workers and an explicit batch size must fit it. */
+  private planMemory(): void {
+    const spec = this.inputSpec();
+    const cores = this.opts.exactReference ? 1 : defaultWorkers(this.backend);
+    const requested = this.opts.exactReference ? undefined : this.opts.workers;
+    const plan = planWorkers({ requested, cores, budget: this.budget, spec, weightBytes: this.weightBytes });
+    this.plannedWorkers = plan.workers;
+    this.workersNote = plan.note;
+    if (this.opts.batchSize) checkBatchSize(this.opts.batchSize, this.workers, this.budget, spec, this.weightBytes);
+  }
+
+  /**
+   * Variants per forward pass: what the budget holds beside the process, the workers and the decoded image;
+   * with exactReference it shrinks with the image (without one: the most it can be).
+   */
+  batchSize(spec: InputSpec, image?: RgbImage): number {
     if (this.opts.batchSize) return this.opts.batchSize;
-    const budget = this.opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
-    if (this.engine === 'incremental') return incrementalBatchSize(spec, this.workers, budget, this.engineInfo.cacheBytes ?? 0) ?? 1;
-    const extra = this.opts.exactReference ? image.width * image.height * 3 * 4 * 3 : 0;
-    return autoBatchSize(spec, this.workers, budget, extra);
+    const left = this.budget - fixedBytes(this.workers, this.weightBytes) - (image ? image.data.length : 0);
+    if (this.engine === 'incremental') return incrementalBatchSize(spec, this.workers, left, this.engineInfo.cacheBytes ?? 0) ?? 1;
+    const extra = this.opts.exactReference && image ? image.width * image.height * 3 * 4 * 3 : 0;
+    return autoBatchSize(spec, this.workers, left, extra);
   }
 
   /** Start the inference workers and load their models now, rather than on the first occlude(). */
@@ -227,7 +260,8 @@ export class Session {
     return readImage(file, { maxPixels: this.opts.maxPixels ?? DEFAULT_MAX_PIXELS });
   }
 
-  private toProbabilities(raw: Float32Array): { probs: Float32Array; softmax: boolean } {
+  private toProbabilities(raw: Float32Array, image: string): { probs: Float32Array; softmax: boolean } {
+    assertFinite(raw, this.model.file, image);
     const probs = Float32Array.from(raw);
     if (isProbabilityVector(probs)) return { probs, softmax: false };
     softmaxInPlace(probs);
@@ -242,9 +276,10 @@ export class Session {
   async predict(file: string): Promise<Prediction> {
     const image = await this.readImage(file);
     const spec = this.inputSpec();
+    preprocessorFor(file, image, spec);
     const scorer = new InProcessScorer(this.model, this.backendInfo.name);
     await scorer.setFrame(this.job(image, spec, { kind: 'constant', rgb: [0.5, 0.5, 0.5] }, []));
-    const { probs } = this.toProbabilities(await scorer.score([NO_PATCH]));
+    const { probs } = this.toProbabilities(await scorer.score([NO_PATCH]), file);
     const k = argmax(probs);
     return { image: file, class: this.labels[k], classIndex: k, probability: probs[k], probabilities: this.named(probs) };
   }
@@ -257,7 +292,7 @@ export class Session {
   async occlude(file: string, o: OccludeOptions = {}): Promise<OcclusionResult> {
     const t0 = performance.now();
     const patch = positiveInteger('patch', o.patch ?? DEFAULTS.patch);
-    const stride = positiveInteger('stride', o.stride ?? Math.max(1, Math.floor(patch / 2)));
+    const stride = strideWithinPatch(patch, positiveInteger('stride', o.stride ?? Math.max(1, Math.floor(patch / 2))));
     const mode = oneOf('mode', o.mode ?? DEFAULTS.mode, ['prob', 'drop']);
     const passes = positiveInteger('iterate', o.iterate ?? DEFAULTS.iterate);
     const fillSpec = o.fill ?? DEFAULTS.fill;
@@ -270,7 +305,7 @@ export class Session {
       throw usageError(`${file}: patch ${patch} is larger than the image (${image.width}x${image.height})`, file);
     }
     const spec = this.inputSpec();
-    const pre = new Preprocessor(image.width, image.height, spec); // also validates crop vs image size
+    const pre = preprocessorFor(file, image, spec); // also validates crop vs image size
     const fill = await resolveFill(fillSpec, image);
     const grid = planGrid(image.width, image.height, patch, stride);
     const scorer = await this.getScorer();
@@ -288,7 +323,7 @@ export class Session {
       const job = this.job(image, spec, fill, [...occluders]);
       await scorer.setFrame(job);
       const unchanged = await scorer.score([NO_PATCH]);
-      const base = this.toProbabilities(unchanged);
+      const base = this.toProbabilities(unchanged, file);
       if (!first) {
         first = base;
         predicted = argmax(base.probs);
@@ -307,6 +342,7 @@ export class Session {
         score: (rects) => scorer.score(rects),
         outputs: this.model.outputs,
         sink: (i, raw) => {
+          if (raw !== unchanged) assertFinite(raw, this.model.file, file);
           row.set(raw);
           if (softmax) softmaxInPlace(row);
           for (let k = 0; k < classes.length; k++) picked[k] = row[classes[k]];
@@ -414,6 +450,16 @@ export function chooseEngine(
     return { name: 'full', reason: reason! };
   }
   return { name: 'incremental', reason: `the layers before ${plan.frontier.join(', ') || 'the output'} are recomputed only where a patch changes them`, cacheBytes };
+}
+
+/** The image's preprocessor; an image that does not fit the model's input (smaller than its crop) is that image's error. */
+function preprocessorFor(file: string, image: RgbImage, spec: InputSpec): Preprocessor {
+  try {
+    return new Preprocessor(image.width, image.height, spec);
+  } catch (err) {
+    if (err instanceof OccludeError && !err.file) throw new OccludeError(`${file}: ${err.message}`, { kind: err.kind, file, cause: err });
+    throw err;
+  }
 }
 
 /** One-shot helper: open a session, occlude one image, close. */

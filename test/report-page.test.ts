@@ -74,6 +74,11 @@ describe('report page in headless Chromium (file://, no server, no network)', ()
     // predicted class, probability, target and minimum on each tile
     const a5af = page.locator('.card[data-image$="a5af6bd86cf1ee6a2ce4a539ace787f8.jpg"] figcaption');
     expect(await a5af.textContent()).toMatch(/predicted red 92\.\d\d%.*target red 92\.\d\d% → min \d+\.\d\d%/);
+    // maps without contrast are marked (issue #17): at patch 128 the green frame's map spans 1e-7
+    const flat = await page.locator('.card.flat').evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.image!.split('/').pop()));
+    expect(flat).toContain('0bc85042878d4d63454403f68fee11b9.jpg');
+    expect(flat).not.toContain('a5af6bd86cf1ee6a2ce4a539ace787f8.jpg');
+    expect(await page.locator('.card[data-image$="0bc85042878d4d63454403f68fee11b9.jpg"] .flat-note').textContent()).toBe('no contrast: no region changes P(green) by more than 0.01%');
     expect(remote).toEqual([]);
     expect(errors).toEqual([]);
     if (process.env.OCCLUDE_SCREENSHOT) await page.screenshot({ path: process.env.OCCLUDE_SCREENSHOT, fullPage: true });

@@ -1,35 +1,18 @@
-import { promises as fs, constants as fsc } from 'node:fs';
-import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option, InvalidArgumentError } from 'commander';
-import { Session, DEFAULTS, modelLabel, type SessionOptions, type OccludeOptions } from '../occlude.js';
-import { OccludeError, usageError, runtimeError, messageOf } from '../errors.js';
-import { BACKEND_CHOICES, type BackendRequest } from '../model/backends.js';
-import { ENGINE_CHOICES, type EngineRequest } from '../infer/incremental/support.js';
-import { parseBytes } from '../infer/batch.js';
+import { DEFAULTS } from '../occlude.js';
+import { OccludeError, usageError, messageOf } from '../errors.js';
+import { ENGINE_CHOICES } from '../infer/incremental/support.js';
+import { BACKEND_CHOICES } from '../model/backends.js';
 import { DEFAULT_MAX_PIXELS } from '../image/decode.js';
-import { COLORMAPS, type ColormapName } from '../render/colormap.js';
-import { saveOverlay, parseRange, RENDER_DEFAULTS, type RenderOptions } from '../render/save.js';
-import { saveMap, checkMapPath } from '../heatmap/save.js';
-import { resultJson, resultText, predictionJson, type OutputPaths } from '../report/json.js';
-import { summaryRow, errorRow, writeSummary, readSummary, type SummaryRow } from '../report/summary.js';
-import { entriesFromSummary, writeReport, relativeHref, type PageEntry } from '../report/page.js';
-import { readManifest, evaluateCase, errorOutcome, outcomeLine, type CaseOutcome, type CheckManifest } from '../report/check.js';
-import { junitXml, type JunitSuite } from '../report/junit.js';
-import { readLabels, LabelIndex, confusion, confusionText, pairName, pairFolder, pairDescription, saveSideBySide } from '../report/review.js';
-import { writeFileAtomic } from '../image/encode.js';
-import { mapRange } from '../heatmap/accumulate.js';
-import { EMBEDDED_MODEL, forClass, type OcclusionResult } from '../occlude.js';
-import { expandInputs, type InputFile } from './inputs.js';
-import { Progress } from './progress.js';
+import { COLORMAPS } from '../render/colormap.js';
+import { RENDER_DEFAULTS } from '../render/save.js';
+import { Reporter, type Io, type ModelFlags } from './common.js';
+import { runOcclude, runPredict, type OccludeFlags } from './occlude-cmd.js';
+import { runReview, type ReviewFlags } from './review-cmd.js';
+import { runCheck, type CheckFlags } from './check-cmd.js';
 
-export interface Io {
-  stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown; isTTY?: boolean; columns?: number };
-  env?: Record<string, string | undefined>;
-  /** aborted on Ctrl-C: the run stops after the current batch */
-  signal?: AbortSignal;
-}
+export type { Io } from './common.js';
 
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -62,77 +45,19 @@ function nums(name: string, count?: number) {
   };
 }
 
-interface ModelFlags {
-  model?: string;
-  backend: BackendRequest;
-  engine: EngineRequest;
-  workers?: number;
-  batchSize?: number;
-  memoryBudget?: string;
-  maxPixels: number;
-  labels?: string;
-  inputSize?: [number, number];
-  resize?: [number, number];
-  crop?: 'center' | 'none';
-  inputRange?: number[];
-  mean?: number[];
-  std?: number[];
-  channels?: 'rgb' | 'bgr';
-  exactReference?: boolean;
-  json?: boolean;
-  verbose?: boolean;
-  quiet?: boolean;
-  debug?: boolean;
-  color: boolean;
-}
 
-interface OccludeFlags extends ModelFlags {
-  class?: string;
-  patch: number;
-  stride?: number;
-  fill: string;
-  mode: 'prob' | 'drop';
-  iterate: number;
-  output?: string;
-  out?: string;
-  colormap: ColormapName;
-  alpha: number;
-  range: string;
-  legend: boolean;
-  saveMap?: string;
-  recursive?: boolean;
-  resume?: boolean;
-  report?: string;
-}
 
-interface ReviewFlags extends ModelFlags {
-  /** here: labels.csv (image,class); the model's class names come from --class-names */
-  labels?: string;
-  classNames?: string;
-  out: string;
-  report?: string;
-  patch: number;
-  stride?: number;
-  fill: string;
-  colormap: ColormapName;
-  alpha: number;
-  legend: boolean;
-  recursive?: boolean;
-}
 
-interface CheckFlags extends ModelFlags {
-  junit?: string;
-}
 
-function addModelOptions(cmd: Command, o: { labels?: boolean } = {}): Command {
+function addModelOptions(cmd: Command, o: { labels?: boolean; json?: string } = {}): Command {
   cmd
     .option('-m, --model <path>', 'model folder or model.json (TF.js LayersModel or GraphModel; SavedModel with tfjs-node); default: the embedded traffic-light model')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES as string[]).default('auto'))
     .addOption(new Option('--engine <name>', 'incremental: recompute only what each patch changes (LayersModels); full: a forward pass per variant; auto: incremental when the model allows').choices(ENGINE_CHOICES as string[]).default('auto'))
-    .option('--workers <n>', 'inference worker threads (wasm/cpu); default: the number of cores', int('workers'))
+    .option('--workers <n>', 'inference worker threads (wasm/cpu); default: the number of cores, or fewer if the memory budget holds fewer', int('workers'))
     .option('--batch-size <n>', 'variants per forward pass; default: chosen from --memory-budget', int('batch-size'))
-    .option('--memory-budget <bytes>', 'memory for batches, e.g. 512MB, 2GB (default 1GB)')
-    .option('--max-pixels <n>', 'refuse images with more pixels than this', int('max-pixels'), DEFAULT_MAX_PIXELS);
+    .option('--memory-budget <bytes>', 'memory for the whole process (process, workers, models, batches), e.g. 512MB, 2GB (default 1GB)')
+    .option('--max-pixels <n>', 'refuse images with more pixels than this (and image files over 16 bytes per pixel + 16 MiB)', int('max-pixels'), DEFAULT_MAX_PIXELS);
   if (o.labels !== false) cmd.option('--labels <a,b,c>', 'class labels (overrides occlude.json)');
   else cmd.option('--class-names <a,b,c>', 'the model\'s class labels (overrides occlude.json)');
   return cmd
@@ -144,518 +69,25 @@ function addModelOptions(cmd: Command, o: { labels?: boolean } = {}): Command {
     .option('--std <r,g,b>', 'per-channel std divided after the mean', nums('std'))
     .addOption(new Option('--channels <order>', 'channel order').choices(['rgb', 'bgr']))
     .option('--exact-reference', 'use the straightforward procedure (paint + full resize per variant); slow, for checking')
-    .option('--json', 'one JSON object per image on stdout')
+    .option('--json', o.json ?? 'one JSON object per image on stdout')
     .option('-v, --verbose', 'say which backend, workers and batch size are used')
     .option('-q, --quiet', 'no progress display')
     .option('--no-color', 'no colour in messages (also NO_COLOR=1)')
     .option('--debug', 'show stack traces of errors');
 }
 
-function sessionOptions(f: ModelFlags): SessionOptions {
-  let memoryBudget: number | undefined;
-  if (f.memoryBudget !== undefined) {
-    const b = parseBytes(f.memoryBudget);
-    if (b === null) throw usageError(`Expected size in bytes (e.g. 1GB, 512MB) for memory-budget but received ${JSON.stringify(f.memoryBudget)}`);
-    memoryBudget = b;
-  }
-  return {
-    model: f.model,
-    backend: f.backend,
-    engine: f.engine,
-    workers: f.workers,
-    batchSize: f.batchSize,
-    memoryBudget,
-    maxPixels: f.maxPixels,
-    exactReference: f.exactReference,
-    labels: f.labels ? f.labels.split(',').map((s) => s.trim()) : undefined,
-    input: {
-      size: f.inputSize,
-      resize: f.resize,
-      crop: f.crop,
-      range: f.inputRange as [number, number] | undefined,
-      mean: f.mean,
-      std: f.std,
-      channels: f.channels,
-    },
-  };
-}
 
 export type Runner = { code: number };
 
-class Reporter {
-  code = 0;
-  constructor(
-    private readonly io: Io,
-    private readonly flags: ModelFlags,
-  ) {}
-  private get colour(): boolean {
-    return this.flags.color !== false && !this.io.env?.NO_COLOR && this.io.stderr.isTTY === true;
-  }
-  error(err: unknown, image?: string): void {
-    const e = err instanceof OccludeError ? err : runtimeError(messageOf(err), undefined, err);
-    this.code = Math.max(this.code, e.exitCode);
-    const prefix = this.colour ? '\x1b[31mocclude:\x1b[0m' : 'occlude:';
-    const msg = image && !e.message.includes(image) ? `${image}: ${e.message}` : e.message;
-    this.io.stderr.write(`${prefix} ${msg.split('\n')[0]}\n`);
-    if (this.flags.debug && err instanceof Error && err.stack) this.io.stderr.write(err.stack + '\n');
-    if (this.flags.json && image) this.io.stdout.write(JSON.stringify({ image, error: msg.split('\n')[0] }) + '\n');
-  }
-  info(s: string): void {
-    if (this.flags.verbose) this.io.stderr.write(s + '\n');
-  }
-}
 
-async function openSession(f: ModelFlags, rep: Reporter): Promise<Session> {
-  const session = await Session.open(sessionOptions(f));
-  rep.info(`model: ${modelLabel(session.modelPath)} (${session.model.kind}, input ${session.inputSpec().height}x${session.inputSpec().width}, labels ${session.labels.join(', ')})`);
-  rep.info(`backend: ${session.backend}${session.backendInfo.notes.length ? ` (${session.backendInfo.notes.join('; ')})` : ''}; workers: ${session.workers}`);
-  rep.info(`engine: ${session.engine} (${session.engineInfo.reason})`);
-  return session;
-}
 
-async function checkWritable(file: string): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
-  try {
-    const st = await fs.stat(file).catch(() => null);
-    if (st?.isDirectory()) throw runtimeError(`cannot write ${file}: it is a folder`, file);
-    await fs.access(dir, fsc.W_OK);
-  } catch (err) {
-    if (err instanceof OccludeError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw runtimeError(`cannot write ${file}: ${code === 'ENOENT' ? 'its folder does not exist' : 'permission denied'}`, file, err);
-  }
-}
 
-function outputPathFor(input: InputFile, f: OccludeFlags): string {
-  if (f.output) return f.output;
-  const rel = input.relative.replace(/\.[^./\\]+$/, '');
-  if (f.out) return path.join(f.out, `${rel}.occlusion.png`);
-  return input.file.replace(/\.[^./\\]+$/, '') + '.occlusion.png';
-}
 
-async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter): Promise<void> {
-  // validate everything that does not need the model before loading it
-  const range = parseRange(f.range);
-  if (f.saveMap) checkMapPath(f.saveMap);
-  if (f.resume && !f.out) throw usageError('--resume needs --out DIR (it reads DIR/summary.jsonl)');
-  const inputs = await expandInputs(args, f.recursive ?? false);
-  if (!inputs.files.length) throw usageError('no image to process');
-  if (inputs.skipped) io.stderr.write(`occlude: skipped ${inputs.skipped} file(s) that are not images\n`);
-  if (inputs.files.length > 1 && (f.output || f.saveMap)) {
-    throw usageError('-o/--output and --save-map name one file: with several images use --out DIR');
-  }
-  if (f.out) await fs.mkdir(f.out, { recursive: true }).catch((err) => {
-    throw runtimeError(`cannot create ${f.out}: ${messageOf(err)}`, f.out, err);
-  });
-  if (f.report) await checkWritable(f.report);
-  // --class all: one sweep, one overlay per class (frame.occlusion.red.png, ...)
-  const allClasses = f.class === 'all';
-  const opts: OccludeOptions = {
-    class: allClasses ? undefined : f.class,
-    classes: allClasses ? 'all' : undefined,
-    patch: f.patch,
-    stride: f.stride,
-    fill: f.fill,
-    mode: f.mode,
-    iterate: f.iterate,
-    signal: io.signal,
-  };
-  // the summary: one row per image, in input order; rewritten (atomically) as each image finishes
-  const rows = new Map<string, SummaryRow>();
-  const rowKey = (input: InputFile) => path.resolve(input.file);
-  const previous = new Map<string, SummaryRow>();
-  if (f.resume && f.out) for (const r of await readSummary(f.out)) if (r.output) previous.set(r.output, r);
-  const ordered = () => inputs.files.map((i) => rows.get(rowKey(i))).filter((r): r is SummaryRow => !!r);
-  const saveSummary = async () => {
-    if (f.out) await writeSummary(f.out, ordered());
-  };
-  const outName = (output: string) => (f.out ? path.relative(f.out, output).split(path.sep).join('/') : output);
 
-  // --resume: an image is done when its summary row has no error and its overlay exists
-  // (overlays are written atomically, so one that exists is complete)
-  const todo: InputFile[] = [];
-  for (const input of inputs.files) {
-    const prev = f.resume ? previous.get(outName(outputPathFor(input, f))) : undefined;
-    if (prev && !prev.error && (await fs.stat(outputPathFor(input, f)).then((s) => s.isFile(), () => false))) {
-      rows.set(rowKey(input), { ...prev, image: input.file });
-    } else todo.push(input);
-  }
-  if (f.resume) io.stderr.write(`occlude: resuming: ${inputs.files.length - todo.length} of ${inputs.files.length} image(s) already done\n`);
 
-  let session: Session | null = null;
-  const progress = Progress.for(io.stderr, f.quiet === true);
-  let variantsSoFar = 0;
-  let done = inputs.files.length - todo.length;
-  try {
-    if (todo.length) session = await openSession(f, rep);
-    progress.reset(); // the rate counts inference, not model loading
-    for (const input of todo) {
-      const output = outputPathFor(input, f);
-      try {
-        if (io.signal?.aborted) break;
-        if (f.out) await fs.mkdir(path.dirname(output), { recursive: true });
-        await checkWritable(output);
-        if (f.saveMap) await checkWritable(f.saveMap);
-        const result = await session!.occlude(input.file, {
-          ...opts,
-          onProgress: (d, total) => progress.update(path.basename(input.file), done, inputs.files.length, d, total, variantsSoFar + d),
-        });
-        variantsSoFar += result.variants;
-        progress.clear();
-        const paths = await saveOutputs(result, output, f, range, allClasses);
-        rows.set(rowKey(input), summaryRow(result, outName(paths.output)));
-        await saveSummary();
-        rep.info(`${input.file}: ${result.evaluated} of ${result.variants} variants through the model (the rest are outside what it sees), ${result.seconds.toFixed(2)} s, backend ${result.backend}, engine ${result.engine}`);
-        if (f.json) io.stdout.write(JSON.stringify(resultJson(result, paths, modelLabel(session!.modelPath))) + '\n');
-        else io.stdout.write(resultText(result, paths).join('\n') + '\n');
-      } catch (err) {
-        progress.clear();
-        if (io.signal?.aborted) break;
-        if (err instanceof OccludeError && err.kind === 'usage' && !err.file) throw err; // a bad flag fails every image
-        rep.error(err, input.file);
-        const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-        rows.set(rowKey(input), errorRow(input.file, msg.includes(input.file) ? msg : `${input.file}: ${msg}`));
-        await saveSummary().catch((e) => rep.error(e));
-      } finally {
-        done++;
-      }
-    }
-  } finally {
-    progress.clear();
-    await session?.close();
-    // what was done is kept: the summary and the page list every finished image
-    if (f.report) {
-      const list = ordered();
-      await writeReport(f.report, entriesFromSummary(list, f.report, f.out ?? ''), {
-        title: 'occlude report',
-        subtitle: `${list.length} image(s), ${list.filter((r) => r.error).length} error(s)${f.class ? `, target ${f.class}` : ''}, patch ${f.patch}, stride ${f.stride ?? Math.max(1, Math.floor(f.patch / 2))}`,
-        labels: session?.labels,
-      }).catch((e) => rep.error(e));
-    }
-  }
-  if (io.signal?.aborted) {
-    const finished = ordered().length;
-    io.stderr.write(`occlude: interrupted: ${finished} of ${inputs.files.length} image(s) done${f.out ? `, listed in ${path.join(f.out, 'summary.csv')}` : ''}\n`);
-    rep.code = Math.max(rep.code, 130);
-  }
-}
 
-/** `frame.occlusion.png` -> `frame.occlusion.red.png`: the file of one class's map under --class all. */
-export function classFile(file: string, label: string): string {
-  const ext = path.extname(file);
-  return `${file.slice(0, file.length - ext.length)}.${label.replace(/[^\w.-]+/g, '_')}${ext}`;
-}
 
-/** Write the overlay (and --save-map) of a result: the target's, or with --class all one per class. */
-async function saveOutputs(result: OcclusionResult, output: string, f: OccludeFlags, range: RenderOptions['range'], allClasses: boolean): Promise<OutputPaths & { output: string }> {
-  const render = { colormap: f.colormap, alpha: f.alpha, range, legend: f.legend };
-  if (!allClasses) {
-    await saveOverlay(output, result, render);
-    if (f.saveMap) await saveMap(f.saveMap, result.map, result.width, result.height);
-    return { output, map: f.saveMap ?? null };
-  }
-  const classes: NonNullable<OutputPaths['classes']> = [];
-  for (const m of [...result.maps].sort((a, b) => a.classIndex - b.classIndex)) {
-    const files = { class: m.class, output: classFile(output, m.class), map: f.saveMap ? classFile(f.saveMap, m.class) : null };
-    await saveOverlay(files.output, forClass(result, m.class), render);
-    if (files.map) await saveMap(files.map, m.map, result.width, result.height);
-    classes.push(files);
-  }
-  const target = classes.find((c) => c.class === result.class)!;
-  return { output: target.output, map: target.map, classes };
-}
 
-async function runPredict(args: string[], f: ModelFlags, io: Io, rep: Reporter): Promise<void> {
-  const inputs = await expandInputs(args, false);
-  const session = await openSession(f, rep);
-  try {
-    for (const input of inputs.files) {
-      try {
-        const p = await session.predict(input.file);
-        if (f.json) io.stdout.write(JSON.stringify(predictionJson(p, modelLabel(session.modelPath), session.backend)) + '\n');
-        else {
-          const all = Object.entries(p.probabilities).map(([k, v]) => `${k} ${(v * 100).toFixed(2)}%`).join(', ');
-          io.stdout.write(`${p.image}: ${p.class} (${(p.probability * 100).toFixed(2)}%)  [${all}]  backend ${session.backend}\n`);
-        }
-      } catch (err) {
-        if (err instanceof OccludeError && err.kind === 'usage' && !err.file) throw err;
-        rep.error(err, input.file);
-      }
-    }
-  } finally {
-    await session.close();
-  }
-}
-
-interface ReviewedFrame {
-  image: string;
-  truth: string;
-  predicted: string;
-  probability: number;
-  probabilities: Record<string, number>;
-}
-
-interface MapSummary {
-  class: string;
-  probability: number;
-  minProbability: number;
-  minPatch: OcclusionResult['minPatch'];
-  maxProbability: number;
-}
-
-interface ReviewedMistake extends ReviewedFrame {
-  pair: string;
-  output: string | null;
-  /** the heat-maps' summaries; maxProbability: the highest value of the per-pixel map */
-  predictedMap: MapSummary | null;
-  trueMap: MapSummary | null;
-  error?: string;
-}
-
-async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Reporter): Promise<void> {
-  const labelsFile = f.labels!;
-  const labelRows = await readLabels(labelsFile);
-  const index = new LabelIndex(labelRows);
-  const inputs = await expandInputs(args, f.recursive ?? false);
-  if (!inputs.files.length) throw usageError('no image to review');
-  if (inputs.skipped) io.stderr.write(`occlude: skipped ${inputs.skipped} file(s) that are not images\n`);
-  await fs.mkdir(f.out, { recursive: true }).catch((err) => {
-    throw runtimeError(`cannot create ${f.out}: ${messageOf(err)}`, f.out, err);
-  });
-  const report = f.report ?? path.join(f.out, 'index.html');
-  await checkWritable(report);
-  const session = await openSession({ ...f, labels: f.classNames }, rep);
-  const progress = Progress.for(io.stderr, f.quiet === true);
-  const frames: (ReviewedFrame & { input: InputFile })[] = [];
-  const mistakes: ReviewedMistake[] = [];
-  const unlabelled: string[] = [];
-  const failed: { image: string; error: string }[] = [];
-  const fail = (err: unknown, image: string) => {
-    rep.error(err, image);
-    failed.push({ image, error: messageOf(err).split('\n')[0] });
-  };
-  try {
-    const unknown = [...new Set(labelRows.map((r) => r.class))].filter((c) => !session.labels.includes(c));
-    if (unknown.length) throw usageError(`${labelsFile}: unknown class ${unknown.map((c) => JSON.stringify(c)).join(', ')}; the model's classes are ${session.labels.join(', ')}`, labelsFile);
-    // 1. classify every labelled frame
-    for (let n = 0; n < inputs.files.length; n++) {
-      const input = inputs.files[n];
-      if (io.signal?.aborted) break;
-      const truth = index.get(input.file, input.relative);
-      if (!truth) {
-        unlabelled.push(input.file);
-        continue;
-      }
-      progress.update(`classifying ${path.basename(input.file)}`, n, inputs.files.length, 0, 1, 0);
-      try {
-        const p = await session.predict(input.file);
-        frames.push({ input, image: input.file, truth, predicted: p.class, probability: p.probability, probabilities: p.probabilities });
-      } catch (err) {
-        progress.clear();
-        fail(err, input.file);
-      }
-    }
-    progress.clear();
-    if (unlabelled.length) io.stderr.write(`occlude: ${unlabelled.length} frame(s) not in ${labelsFile}, left out: ${unlabelled.slice(0, 3).join(', ')}${unlabelled.length > 3 ? ', ...' : ''}\n`);
-    // 2. each mistake: the predicted class's map beside the true class's, grouped by confusion pair
-    const order = (c: string) => session.labels.indexOf(c);
-    const wrong = frames
-      .filter((fr) => fr.truth !== fr.predicted)
-      .sort((a, b) => order(a.truth) - order(b.truth) || order(a.predicted) - order(b.predicted) || a.image.localeCompare(b.image));
-    let variantsSoFar = 0;
-    for (let n = 0; n < wrong.length; n++) {
-      const fr = wrong[n];
-      const { input, ...frame } = fr;
-      const m: ReviewedMistake = { ...frame, pair: pairName(fr.truth, fr.predicted), output: null, predictedMap: null, trueMap: null };
-      if (io.signal?.aborted) break;
-      try {
-        // one sweep gives both maps: every forward pass outputs every class
-        const r = await session.occlude(input.file, {
-          patch: f.patch,
-          stride: f.stride,
-          fill: f.fill,
-          signal: io.signal,
-          class: fr.predicted,
-          classes: [fr.truth],
-          onProgress: (d, t) => progress.update(path.basename(input.file), n, wrong.length, d, t, variantsSoFar + d),
-        });
-        variantsSoFar += r.variants;
-        const maps = [forClass(r, fr.predicted), forClass(r, fr.truth)];
-        progress.clear();
-        const output = path.join(f.out, pairFolder(fr.truth, fr.predicted), input.relative.replace(/\.[^./\\]+$/, '') + '.review.png');
-        await fs.mkdir(path.dirname(output), { recursive: true });
-        await saveSideBySide(output, maps[0], maps[1], { colormap: f.colormap, alpha: f.alpha, legend: f.legend });
-        const info = (r: OcclusionResult) => ({ class: r.class, probability: r.probability, minProbability: r.minProbability, minPatch: r.minPatch, maxProbability: mapRange(r.map).max });
-        m.output = output;
-        m.predictedMap = info(maps[0]);
-        m.trueMap = info(maps[1]);
-      } catch (err) {
-        progress.clear();
-        if (io.signal?.aborted) break;
-        if (err instanceof OccludeError && err.kind === 'usage' && !err.file) throw err;
-        fail(err, input.file);
-        m.error = messageOf(err).split('\n')[0];
-      }
-      mistakes.push(m);
-    }
-  } finally {
-    progress.clear();
-    await session.close();
-  }
-
-  // 3. the confusion matrix, confusion.json and the page
-  const conf = confusion(session.labels, frames);
-  const pairs = [...new Map(mistakes.map((m) => [m.pair, { name: m.pair, truth: m.truth, predicted: m.predicted }])).values()];
-  const groups = pairs.map((p) => ({
-    pair: p.name,
-    truth: p.truth,
-    predicted: p.predicted,
-    description: pairDescription(p.truth, p.predicted),
-    folder: path.join(f.out, pairFolder(p.truth, p.predicted)),
-    images: mistakes.filter((m) => m.pair === p.name).map((m) => m.image),
-  }));
-  const doc = {
-    labels: conf.labels,
-    rows: 'true class',
-    columns: 'predicted class',
-    matrix: conf.matrix,
-    total: conf.total,
-    correct: conf.correct,
-    accuracy: conf.accuracy,
-    model: modelLabel(session.modelPath),
-    backend: session.backend,
-    patch: f.patch,
-    stride: f.stride ?? Math.max(1, Math.floor(f.patch / 2)),
-    groups,
-    mistakes,
-    frames: frames.map(({ input: _input, ...fr }) => fr),
-    unlabelled,
-    errors: failed,
-    interrupted: io.signal?.aborted === true,
-  };
-  await writeFileAtomic(path.join(f.out, 'confusion.json'), JSON.stringify(doc, null, 1) + '\n');
-  const pct = (p: number) => (p * 100).toFixed(2) + '%';
-  const entries: PageEntry[] = mistakes.map((m) => ({
-    image: m.image,
-    overlay: m.output ? relativeHref(report, m.output) : null,
-    original: relativeHref(report, m.image),
-    predicted: m.predicted,
-    probability: m.probability,
-    class: m.predicted,
-    classProbability: m.probability,
-    minProbability: m.predictedMap?.minProbability ?? null,
-    minPatch: m.predictedMap?.minPatch ?? null,
-    error: m.error ?? null,
-    group: m.pair,
-    truth: m.truth,
-    note: m.predictedMap && m.trueMap
-      ? `left: ${m.predicted} map, min ${pct(m.predictedMap.minProbability)}; right: ${m.truth} map, ${pct(m.trueMap.probability)} unoccluded, up to ${pct(m.trueMap.maxProbability)}`
-      : undefined,
-  }));
-  await writeReport(report, entries, {
-    title: 'occlude review: mistakes',
-    subtitle: `${conf.correct} of ${conf.total} correct; ${mistakes.length} mistake(s) in ${groups.length} confusion pair(s). Each image: predicted class's heat-map left, true class's right.`,
-    groups: groups.map((g) => ({ name: g.pair, description: g.description })),
-    labels: session.labels,
-  });
-  if (f.json) io.stdout.write(JSON.stringify({ ...doc, confusion: path.join(f.out, 'confusion.json'), report }) + '\n');
-  else {
-    const lines = [confusionText(conf).trimEnd()];
-    for (const g of groups) {
-      lines.push('', `${g.pair}: ${g.description} (${g.images.length})`);
-      for (const m of mistakes.filter((x) => x.pair === g.pair)) {
-        lines.push(`  ${m.image}: predicted ${m.predicted} ${pct(m.probability)}, true ${m.truth} ${pct(m.probabilities[m.truth] ?? 0)}${m.output ? ` -> ${m.output}` : m.error ? ` (error: ${m.error})` : ''}`);
-      }
-    }
-    lines.push('', `confusion matrix: ${path.join(f.out, 'confusion.json')}`, `page: ${report}`, `backend: ${session.backend}`);
-    io.stdout.write(lines.join('\n') + '\n');
-  }
-  if (io.signal?.aborted) {
-    io.stderr.write('occlude: interrupted\n');
-    rep.code = Math.max(rep.code, 130);
-  }
-}
-
-async function runCheck(files: string[], f: CheckFlags, io: Io, rep: Reporter): Promise<void> {
-  const manifests: CheckManifest[] = [];
-  for (const file of files) manifests.push(await readManifest(file, EMBEDDED_MODEL)); // all valid before any work
-  if (f.junit) await checkWritable(f.junit);
-  const suites: JunitSuite[] = [];
-  let backend = '';
-  const progress = Progress.for(io.stderr, f.quiet === true);
-  const say = (s: string) => (f.json ? io.stderr : io.stdout).write(s + '\n');
-  try {
-    for (const m of manifests) {
-      const t0 = Date.now();
-      const outcomes: CaseOutcome[] = [];
-      suites.push({ name: m.file, outcomes, seconds: 0 });
-      if (manifests.length > 1 && !f.json) say(`${m.file}:`);
-      const session = await openSession({ ...f, model: f.model ?? m.model ?? undefined }, rep);
-      backend = session.backend;
-      let variantsSoFar = 0;
-      const cache = new Map<string, OcclusionResult>();
-      let cacheFile = '';
-      try {
-        for (let n = 0; n < m.cases.length; n++) {
-          const c = m.cases[n];
-          if (io.signal?.aborted) break;
-          const t = Date.now();
-          let outcome: CaseOutcome;
-          try {
-            if (c.evidence?.length) {
-              const patch = c.patch ?? m.patch;
-              const stride = c.stride ?? m.stride;
-              const key = JSON.stringify([c.file, patch, stride]);
-              if (cacheFile !== c.file) cache.clear(); // keep only the current image's maps
-              cacheFile = c.file;
-              // one sweep per image and grid maps every class the image's cases name
-              const classes = m.cases.filter((o) => o.file === c.file && (o.patch ?? m.patch) === patch && (o.stride ?? m.stride) === stride && o.class).map((o) => o.class!);
-              const r = cache.get(key) ?? await session.occlude(c.file, {
-                classes,
-                patch,
-                stride,
-                fill: m.fill,
-                signal: io.signal,
-                onProgress: (d, total) => progress.update(c.name, n, m.cases.length, d, total, variantsSoFar + d),
-              });
-              if (!cache.has(key)) variantsSoFar += r.variants;
-              cache.set(key, r);
-              progress.clear();
-              const v = forClass(r, c.class ?? r.predicted.class);
-              outcome = evaluateCase(c, m, r.predicted, { map: v.map, width: v.width, height: v.height, probability: v.probability, class: v.class, minPatch: v.minPatch, minProbability: v.minProbability }, (Date.now() - t) / 1000);
-            } else {
-              const p = await session.predict(c.file);
-              outcome = evaluateCase(c, m, p, null, (Date.now() - t) / 1000);
-            }
-          } catch (err) {
-            progress.clear();
-            if (io.signal?.aborted) break;
-            const msg = messageOf(err).split('\n')[0];
-            outcome = errorOutcome(c, msg.includes(c.file) || msg.includes(c.image) ? msg : `${c.image}: ${msg}`, (Date.now() - t) / 1000);
-          }
-          outcomes.push(outcome);
-          if (f.json) io.stdout.write(JSON.stringify({ manifest: m.file, backend: session.backend, ...outcome }) + '\n');
-          else say(outcomeLine(outcome));
-        }
-      } finally {
-        progress.clear();
-        await session.close();
-        suites[suites.length - 1].seconds = (Date.now() - t0) / 1000;
-      }
-    }
-  } finally {
-    if (f.junit && suites.length) await writeFileAtomic(f.junit, junitXml(suites)).catch((e) => rep.error(e));
-  }
-  const all = suites.flatMap((s) => s.outcomes);
-  const failed = all.filter((o) => !o.pass).length;
-  const total = manifests.reduce((t, m) => t + m.cases.length, 0);
-  say(`${all.length - failed} passed, ${failed} failed${all.length < total ? `, ${total - all.length} not run` : ''}${backend ? `; backend ${backend}` : ''}${f.junit ? ` (JUnit: ${f.junit})` : ''}`);
-  if (failed) rep.code = Math.max(rep.code, 1);
-  if (io.signal?.aborted) {
-    io.stderr.write('occlude: interrupted\n');
-    rep.code = Math.max(rep.code, 130);
-  }
-}
 
 /** Patch, fill and rendering flags shared by the main command and `review`. */
 function addOcclusionOptions(cmd: Command): Command {
@@ -705,7 +137,9 @@ Examples:
 
 With --out DIR, DIR/summary.csv and DIR/summary.jsonl get one row per image.
 
-Exit codes: 0 ok, 1 runtime failure (unreadable image or model, unwritable output), 2 usage error.`,
+Exit codes: 0 ok, 1 runtime failure (unreadable image or model, unwritable output), 2 usage error,
+130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP (each stops after the current batch and writes
+the summary and the page).`,
     )
     .action(async (images: string[], flags: OccludeFlags) => {
       const rep = new Reporter(io, flags);
@@ -728,7 +162,7 @@ Exit codes: 0 ok, 1 runtime failure (unreadable image or model, unwritable outpu
     .requiredOption('--labels <csv>', 'labels.csv with the columns image,class')
     .requiredOption('--out <dir>', 'output folder: confusion.json, one side-by-side PNG per mistake, index.html')
     .option('--report <file>', 'the review page (default: <out>/index.html)');
-  addModelOptions(addOcclusionOptions(review), { labels: false })
+  addModelOptions(addOcclusionOptions(review), { labels: false, json: 'print confusion.json on stdout' })
     .addHelpText(
       'after',
       `
@@ -749,7 +183,7 @@ left the predicted class's heat-map, right the true class's. Exit code 0 (mistak
     .description('check heat-maps against a manifest of expected classes and evidence boxes (for CI)')
     .argument('<manifests...>', 'manifest JSON files')
     .option('--junit <file>', 'write JUnit XML');
-  addModelOptions(check)
+  addModelOptions(check, { json: 'one JSON object per case on stdout' })
     .addHelpText(
       'after',
       `
@@ -759,7 +193,8 @@ Example:
 A case passes when the predicted class equals "class" (when given) and the minimum of that
 class's heat-map lies in one of the "evidence" boxes (or, with "rule": "energy", at least
 "minShare" of the probability drop does). --model overrides the manifest's model.
-Exit codes: 0 all cases pass, 1 a case fails, 2 a bad manifest.`,
+Exit codes: 0 all cases pass, 1 a case fails, 2 a bad manifest, 130 interrupted (Ctrl-C),
+143 SIGTERM, 129 SIGHUP (the JUnit file lists every case that did not run as an error).`,
     )
     .action(async (manifests: string[], flags: CheckFlags) => {
       const rep = new Reporter(io, flags);
@@ -789,7 +224,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return 2;
     }
     io.stderr.write(`occlude: ${messageOf(err)}\n`);
-    return 1;
+    return err instanceof OccludeError ? err.exitCode : 1;
   }
   return state.code;
 }

@@ -1,6 +1,6 @@
-import { promises as fs } from 'node:fs';
 import sharp from 'sharp';
-import { OccludeError, runtimeError, usageError, messageOf } from '../errors.js';
+import { OccludeError, runtimeError, messageOf } from '../errors.js';
+import { readRegularFile, type ReadLimit } from '../files.js';
 
 /** An 8-bit RGB image, row-major, 3 bytes per pixel. */
 export interface RgbImage {
@@ -11,6 +11,17 @@ export interface RgbImage {
 
 export const DEFAULT_MAX_PIXELS = 50_000_000;
 
+/** Metadata an image file may carry beside its pixels (EXIF, ICC profile, XMP, thumbnails). */
+const METADATA_BYTES = 16 * 1024 ** 2;
+
+/**
+ * The largest image file read for a pixel limit: 16 bytes per pixel (32-bit float RGBA, uncompressed: the
+ * most an image format stores per pixel) plus 16 MiB of metadata. A larger file is refused before it is read.
+ */
+export function imageByteLimit(maxPixels: number): ReadLimit {
+  return { maxBytes: maxPixels * 16 + METADATA_BYTES, why: ` for --max-pixels ${maxPixels} (16 bytes per pixel + 16 MiB); raise it with --max-pixels` };
+}
+
 /**
  * Decode an image file (anything sharp reads) to 8-bit RGB, honouring EXIF
  * orientation. The pixel buffer lives in a SharedArrayBuffer so that inference
@@ -18,16 +29,7 @@ export const DEFAULT_MAX_PIXELS = 50_000_000;
  */
 export async function readImage(file: string, opts: { maxPixels?: number } = {}): Promise<RgbImage> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  let input: Buffer;
-  try {
-    input = await fs.readFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw runtimeError(`${file}: no such file`, file, err);
-    if (code === 'EISDIR') throw usageError(`${file}: is a folder, not an image`, file);
-    if (code === 'EACCES') throw runtimeError(`${file}: permission denied`, file, err);
-    throw runtimeError(`${file}: cannot read (${messageOf(err)})`, file, err);
-  }
+  const input = await readRegularFile(file, imageByteLimit(maxPixels));
   if (input.length === 0) throw runtimeError(`${file}: empty file, not an image`, file);
   try {
     const meta = await sharp(input, { limitInputPixels: false }).metadata();
@@ -35,7 +37,7 @@ export async function readImage(file: string, opts: { maxPixels?: number } = {})
     const pixels = meta.width * meta.height;
     if (pixels > maxPixels) {
       throw runtimeError(
-        `${file}: image is ${meta.width}x${meta.height} (${(pixels / 1e6).toFixed(1)} megapixels), over the limit of ${(maxPixels / 1e6).toFixed(1)}; raise it with --max-pixels`,
+        `${file}: image is ${meta.width}x${meta.height} (${pixels} pixels), over the limit of ${maxPixels} pixels; raise it with --max-pixels`,
         file,
       );
     }

@@ -26,6 +26,13 @@ export function resolveClass(spec: string | number, labels: string[]): number {
   return i;
 }
 
+/** A model output with NaN or an infinity is no prediction: a runtime error naming the model and the image. */
+export function assertFinite(values: ArrayLike<number>, model: string, image: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) throw runtimeError(`${model}: output for ${image} is not finite (${values[i]})`, image);
+  }
+}
+
 export function isProbabilityVector(v: ArrayLike<number>): boolean {
   let sum = 0;
   for (let i = 0; i < v.length; i++) {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { runtimeError, messageOf, OccludeError } from '../errors.js';
+import { readRegularFile, regularFileSize, fileKind } from '../files.js';
 
 export interface LoadedModel {
   kind: 'layers-model' | 'graph-model' | 'saved-model';
@@ -14,10 +15,18 @@ export interface LoadedModel {
   input: { height: number | null; width: number | null; channels: number };
   /** number of outputs (classes) */
   outputs: number;
+  /** the files a TF.js model was read from (null for a SavedModel) */
+  source: ModelSource | null;
   predict(x: tf.Tensor4D): tf.Tensor2D;
   dispose(): void;
   /** the LayersModel itself (layers-model only): the incremental engine reads its layers */
   layers?: LayersModel;
+}
+
+/** The files of a TF.js model: model.json, then its weight files in manifest order, and their weights' bytes. */
+export interface ModelSource {
+  files: string[];
+  weightBytes: number;
 }
 
 /** Resolve a model argument (folder or model.json) to its files; nothing is fetched from the network. */
@@ -38,6 +47,7 @@ export async function locateModel(arg: string): Promise<{ dir: string; file: str
     if (await exists(path.join(p, 'saved_model.pb'))) return { dir: p, file: p, kind: 'saved-model' };
     throw runtimeError(`${p}: no model.json (TF.js) or saved_model.pb (SavedModel) in this folder`, p);
   }
+  if (!st.isFile()) throw runtimeError(`${p}: not a regular file (${fileKind(st)})`, p);
   return { dir: path.dirname(p), file: p, kind: 'json' };
 }
 
@@ -50,62 +60,91 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** A tfjs IOHandler that reads model.json and its weight files from disk. */
-export function fileHandler(file: string): tf.io.IOHandler {
+/** Read and parse model.json (a regular file only). */
+async function readModelJson(file: string): Promise<Record<string, unknown>> {
+  const text = (await readRegularFile(file)).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw runtimeError(`${file}: not a readable model.json (${firstLine(messageOf(err))})`, file, err);
+  }
+}
+
+/** A weight path of the manifest, resolved inside the model folder; one that leads out of it is refused unread. */
+function weightPath(file: string, dir: string, p: unknown): string {
+  const wf = typeof p === 'string' ? path.resolve(dir, p) : '';
+  const rel = path.relative(path.resolve(dir), wf);
+  if (!wf || !rel || rel === '..' || rel.startsWith('..' + path.sep) || path.isAbsolute(rel)) {
+    throw runtimeError(`${file}: weight path ${JSON.stringify(p)} is outside the model folder`, file);
+  }
+  return wf;
+}
+
+/** Bytes the manifest's weights take (null when it cannot tell: string tensors). */
+function weightBytes(specs: tf.io.WeightsManifestEntry[]): number | null {
+  let n = 0;
+  for (const s of specs) {
+    const dtype = s.quantization?.dtype ?? s.dtype;
+    if (dtype === 'string') return null;
+    n += s.shape.reduce((a, b) => a * b, 1) * bytesPer(dtype);
+  }
+  return n;
+}
+
+/**
+ * Each group's weight files: inside the model folder, regular files, with the size the manifest implies,
+ * all checked before any byte is read.
+ */
+async function readWeights(file: string, manifest: tf.io.WeightsManifestConfig, source: ModelSource): Promise<[tf.io.WeightsManifestEntry[], ArrayBuffer]> {
   const dir = path.dirname(file);
+  const groups = manifest.map((g) => ({ files: (Array.isArray(g.paths) ? g.paths : [g.paths]).map((p) => weightPath(file, dir, p)), weights: g.weights }));
+  for (const g of groups) {
+    let size = 0;
+    for (const wf of g.files) size += await regularFileSize(wf);
+    const need = weightBytes(g.weights);
+    if (need !== null && size !== need) {
+      const names = g.files.map((f) => path.relative(dir, f)).join(', ');
+      throw runtimeError(`${file}: weight files (${names}) are ${size} bytes, the manifest needs ${need}`, file);
+    }
+  }
+  const buffers: Buffer[] = [];
+  for (const g of groups) for (const wf of g.files) buffers.push(await readRegularFile(wf));
+  const all = Buffer.concat(buffers);
+  source.files.push(...groups.flatMap((g) => g.files));
+  source.weightBytes += all.length;
+  return [groups.flatMap((g) => g.weights), all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer];
+}
+
+/**
+ * A tfjs IOHandler that reads model.json and its weight files from disk (nothing outside the model folder);
+ * `source` receives the files read.
+ */
+export function fileHandler(file: string, source: ModelSource = { files: [], weightBytes: 0 }): tf.io.IOHandler {
   return {
     load: async () => {
-      let json: tf.io.ModelJSON;
-      try {
-        json = JSON.parse(await fs.readFile(file, 'utf8')) as tf.io.ModelJSON;
-      } catch (err) {
-        throw runtimeError(`${file}: not a readable model.json (${messageOf(err)})`, file, err);
-      }
+      source.files.push(file);
+      const json = (await readModelJson(file)) as unknown as tf.io.ModelJSON;
       if (!json || typeof json !== 'object' || !json.modelTopology) {
         throw runtimeError(`${file}: not a TF.js model.json (no modelTopology)`, file);
       }
-      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-        const specs: tf.io.WeightsManifestEntry[] = [];
-        const buffers: Buffer[] = [];
-        for (const group of manifest) {
-          for (const p of group.paths) {
-            const wf = path.join(dir, p);
-            try {
-              buffers.push(await fs.readFile(wf));
-            } catch (err) {
-              throw runtimeError(`${wf}: weight file missing or unreadable`, wf, err);
-            }
-          }
-          specs.push(...group.weights);
-        }
-        const all = Buffer.concat(buffers);
-        const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * bytesPer(s.dtype), 0);
-        if (!specs.some((s) => s.quantization) && all.length !== expected) {
-          throw runtimeError(`${file}: weights are ${all.length} bytes, the manifest needs ${expected}`, file);
-        }
-        return [specs, all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer];
-      });
+      return tf.io.getModelArtifactsForJSON(json, (manifest) => readWeights(file, manifest, source));
     },
   };
 }
 
 function bytesPer(dtype: string): number {
-  return dtype === 'bool' || dtype === 'uint8' ? 1 : dtype === 'float16' || dtype === 'uint16' ? 2 : 4;
+  return dtype === 'bool' || dtype === 'uint8' || dtype === 'int8' ? 1 : dtype === 'float16' || dtype === 'uint16' || dtype === 'int16' ? 2 : 4;
 }
 
 export async function loadModel(arg: string): Promise<LoadedModel> {
   const loc = await locateModel(arg);
   try {
     if (loc.kind === 'saved-model') return await loadSavedModel(loc.dir);
-    let head: { format?: string; modelTopology?: { node?: unknown } };
-    try {
-      head = JSON.parse(await fs.readFile(loc.file, 'utf8'));
-    } catch (e) {
-      throw runtimeError(`${loc.file}: not a readable model.json (${firstLine(messageOf(e))})`, loc.file, e);
-    }
+    const head = (await readModelJson(loc.file)) as { format?: string; modelTopology?: { node?: unknown } };
     const isGraph = head.format === 'graph-model' || Array.isArray(head.modelTopology?.node);
-    const model = isGraph ? await loadGraph(loc.file) : await loadLayers(loc.file);
-    return { ...model, dir: loc.dir, file: loc.file };
+    const source: ModelSource = { files: [], weightBytes: 0 };
+    const model = isGraph ? await loadGraph(loc.file, source) : await loadLayers(loc.file, source);
+    return { ...model, dir: loc.dir, file: loc.file, source };
   } catch (err) {
     if (err instanceof OccludeError) throw err;
     throw runtimeError(`${loc.file}: cannot load model (${firstLine(messageOf(err))})`, loc.file, err);
@@ -132,8 +171,8 @@ function classOutput(file: string, shape: readonly (number | null | undefined)[]
   return shape[1];
 }
 
-async function loadLayers(file: string): Promise<Omit<LoadedModel, 'dir' | 'file'>> {
-  const m: LayersModel = await loadLayersModel(fileHandler(file));
+async function loadLayers(file: string, source: ModelSource): Promise<Omit<LoadedModel, 'dir' | 'file' | 'source'>> {
+  const m: LayersModel = await loadLayersModel(fileHandler(file, source));
   if (m.inputs.length !== 1) throw runtimeError(`${file}: the model has ${m.inputs.length} inputs; one image input is needed`, file);
   const input = imageInput(file, m.inputs[0].shape);
   const outputs = classOutput(file, m.outputs[0].shape);
@@ -147,8 +186,8 @@ async function loadLayers(file: string): Promise<Omit<LoadedModel, 'dir' | 'file
   };
 }
 
-async function loadGraph(file: string): Promise<Omit<LoadedModel, 'dir' | 'file'>> {
-  const m: GraphModel = await loadGraphModel(fileHandler(file));
+async function loadGraph(file: string, source: ModelSource): Promise<Omit<LoadedModel, 'dir' | 'file' | 'source'>> {
+  const m: GraphModel = await loadGraphModel(fileHandler(file, source));
   if (m.inputs.length !== 1) throw runtimeError(`${file}: the model has ${m.inputs.length} inputs; one image input is needed`, file);
   const input = imageInput(file, m.inputs[0].shape);
   const shape = m.outputs[0]?.shape;
@@ -199,6 +238,7 @@ async function loadSavedModel(dir: string): Promise<Omit<LoadedModel, 'dir' | 'f
   const m = await tfnode.node.loadSavedModel(dir, meta.tags, sigName);
   return {
     kind: 'saved-model',
+    source: null,
     dir,
     file: dir,
     input,

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { invalidParameter, runtimeError, usageError } from '../errors.js';
+import { readTextFile } from '../files.js';
 
 /**
  * occlude.json, beside model.json:
@@ -48,13 +49,12 @@ export const METADATA_FILE = 'occlude.json';
 
 export async function readMetadata(modelDir: string): Promise<ModelMetadata | null> {
   const file = path.join(modelDir, METADATA_FILE);
-  let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    await fs.lstat(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw runtimeError(`${file}: cannot read (${(err as Error).message})`, file, err);
   }
+  const text = await readTextFile(file);
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -1,7 +1,7 @@
 import type { Rect } from '../plan/grid.js';
 import type { RgbImage } from '../image/decode.js';
 import { colormapLut, lutIndex, type ColormapName } from './colormap.js';
-import { drawText, formatTick, textWidth, GLYPH_H } from './font.js';
+import { drawText, formatTick, textWidth, GLYPH_H, GLYPH_W } from './font.js';
 
 export interface OverlayOptions {
   colormap: ColormapName;
@@ -12,10 +12,15 @@ export interface OverlayOptions {
   /** boxes to outline, numbered from 1 (the minimum patches of --iterate) */
   boxes?: Rect[];
   legend?: boolean;
+  /** the legend's title, e.g. `P(red), patch 32` */
+  title?: string;
+  /** a warning drawn at the bottom, e.g. that the map has no contrast */
+  note?: string | null;
 }
 
 const BOX_COLOR: [number, number, number] = [0, 255, 255];
 const TEXT_COLOR: [number, number, number] = [255, 255, 255];
+const NOTE_COLOR: [number, number, number] = [255, 214, 0];
 
 /** The heat-map blended over the image, at the image's size, with a colour bar and its scale. */
 export function renderOverlay(image: RgbImage, map: Float32Array, o: OverlayOptions): Uint8Array {
@@ -28,7 +33,8 @@ export function renderOverlay(image: RgbImage, map: Float32Array, o: OverlayOpti
     for (let c = 0; c < 3; c++) out[i * 3 + c] = Math.round((1 - a) * image.data[i * 3 + c] + a * lut[k + c]);
   }
   (o.boxes ?? []).forEach((b, n) => drawBox(out, width, height, b, String(n + 1)));
-  if (o.legend !== false) drawColorBar(out, width, height, lut, o.range);
+  const legendX = o.legend !== false ? drawColorBar(out, width, height, lut, o.range, o.title) : width;
+  if (o.note) drawNote(out, width, height, o.note, legendX);
   return out;
 }
 
@@ -61,18 +67,36 @@ export function scaleLabels(lo: number, hi: number): [string, string, string] {
   return labels;
 }
 
-function drawColorBar(rgb: Uint8Array, width: number, height: number, lut: Uint8Array, range: { lo: number; hi: number }): void {
+/** Text scale and margin for an image of this size. */
+function metrics(width: number, height: number): { s: number; m: number; pad: number } {
   const s = Math.max(1, Math.floor(Math.min(width, height) / 300));
-  const m = Math.max(3, Math.round(height * 0.03));
+  return { s, m: Math.max(3, Math.round(height * 0.03)), pad: 3 * s };
+}
+
+/** One line of text on a dark box at (x, y); returns the box's height. */
+export function drawLabel(rgb: Uint8Array, width: number, height: number, text: string, x: number, y: number, color = TEXT_COLOR): number {
+  const { s, pad } = metrics(width, height);
+  const h = GLYPH_H * s + 2 * pad;
+  fillRect(rgb, width, height, x, y, textWidth(text, s) + 2 * pad, h, [0, 0, 0], 0.6);
+  drawText(rgb, width, height, text, x + pad, y + pad, s, color);
+  return h;
+}
+
+/** The colour bar with its scale, under its title, at the right edge; returns its left edge (width when not drawn). */
+function drawColorBar(rgb: Uint8Array, width: number, height: number, lut: Uint8Array, range: { lo: number; hi: number }, title?: string): number {
+  const { s, m, pad } = metrics(width, height);
   const barW = Math.max(6, Math.round(width * 0.02));
   const labels = scaleLabels(range.lo, range.hi);
   const labelW = Math.max(...labels.map((l) => textWidth(l, s)));
-  const pad = 3 * s;
   const panelW = pad + barW + pad + labelW + pad;
   const panelX = width - m - panelW;
-  const panelY = m;
-  const panelH = height - 2 * m;
-  if (panelX < 0 || panelH < GLYPH_H * s * 3) return; // too small an image for a legend
+  let panelY = m;
+  if (title) {
+    const titleX = Math.max(0, width - m - textWidth(title, s) - 2 * pad);
+    panelY += drawLabel(rgb, width, height, title, titleX, m) + pad;
+  }
+  const panelH = height - m - panelY;
+  if (panelX < 0 || panelH < GLYPH_H * s * 3) return width; // too small an image for a legend
   fillRect(rgb, width, height, panelX, panelY, panelW, panelH, [0, 0, 0], 0.6);
   const barX = panelX + pad;
   const barY = panelY + pad + Math.floor((GLYPH_H * s) / 2);
@@ -86,4 +110,19 @@ function drawColorBar(rgb: Uint8Array, width: number, height: number, lut: Uint8
   drawText(rgb, width, height, labels[0], tx, barY - half, s, TEXT_COLOR);
   drawText(rgb, width, height, labels[1], tx, barY + Math.floor(barH / 2) - half, s, TEXT_COLOR);
   drawText(rgb, width, height, labels[2], tx, barY + barH - 1 - half, s, TEXT_COLOR);
+  return panelX;
+}
+
+/** A note at the bottom left, word-wrapped to the room left of the legend. */
+function drawNote(rgb: Uint8Array, width: number, height: number, note: string, right: number): void {
+  const { s, m, pad } = metrics(width, height);
+  const room = Math.max(1, Math.floor((right - 2 * m - 2 * pad) / ((GLYPH_W + 1) * s)));
+  const lines: string[] = [];
+  for (const word of note.split(' ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && (lines[last] + ' ' + word).length <= room) lines[last] += ' ' + word;
+    else lines.push(word);
+  }
+  const lineH = GLYPH_H * s + 2 * pad;
+  lines.forEach((line, k) => drawLabel(rgb, width, height, line, m, height - m - (lines.length - k) * lineH, NOTE_COLOR));
 }

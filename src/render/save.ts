@@ -2,6 +2,7 @@ import type { OcclusionResult } from '../occlude.js';
 import { encodePng, writeFileAtomic } from '../image/encode.js';
 import { mapRange } from '../heatmap/accumulate.js';
 import { renderOverlay } from './overlay.js';
+import { mapTitle, contrastOf, contrastNote } from './legend.js';
 import type { ColormapName } from './colormap.js';
 import { invalidParameter } from '../errors.js';
 
@@ -39,6 +40,8 @@ export async function saveOverlay(file: string, result: OcclusionResult, o: Rend
     range,
     boxes: result.iterations?.map((p) => p.minPatch),
     legend: o.legend,
+    title: mapTitle(result),
+    note: contrastNote(contrastOf(result), result.class),
   });
   await writeFileAtomic(file, await encodePng(rgb, result.width, result.height));
   return range;

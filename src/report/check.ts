@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Rect } from '../plan/grid.js';
-import { usageError, messageOf, readTextFile } from '../errors.js';
+import { readTextFile } from '../files.js';
+import { strideWithinPatch, defaultStride, type Rect } from '../plan/grid.js';
+import { usageError, messageOf, shownPath, OccludeError } from '../errors.js';
 
 /**
  * `occlude check` manifests:
@@ -79,8 +80,16 @@ export function parseManifest(raw: unknown, file: string, embeddedModel: string)
   }
   const patch = m.patch ?? 32;
   if (!posInt(patch)) throw bad(`Expected positive integer for patch but received ${JSON.stringify(m.patch)}`);
-  const stride = m.stride ?? Math.max(1, Math.floor((patch as number) / 2));
+  const stride = m.stride ?? defaultStride(patch as number);
   if (!posInt(stride)) throw bad(`Expected positive integer for stride but received ${JSON.stringify(m.stride)}`);
+  const within = (where: string, p: number, s: number) => {
+    try {
+      strideWithinPatch(p, s);
+    } catch (err) {
+      throw bad(`${where}${(err as OccludeError).message}`);
+    }
+  };
+  within('', patch as number, stride as number);
   const rule = m.rule ?? 'min';
   if (rule !== 'min' && rule !== 'energy') throw bad(`Expected min or energy for rule but received ${JSON.stringify(rule)}`);
   const minShare = m.minShare ?? DEFAULT_MIN_SHARE;
@@ -103,6 +112,7 @@ export function parseManifest(raw: unknown, file: string, embeddedModel: string)
     }
     if (k.patch !== undefined && !posInt(k.patch)) throw bad(`${where} (${k.image}): Expected positive integer for patch but received ${JSON.stringify(k.patch)}`);
     if (k.stride !== undefined && !posInt(k.stride)) throw bad(`${where} (${k.image}): Expected positive integer for stride but received ${JSON.stringify(k.stride)}`);
+    within(`${where} (${k.image}): `, (k.patch as number | undefined) ?? (patch as number), (k.stride as number | undefined) ?? (stride as number));
     let name = typeof k.name === 'string' && k.name ? k.name : k.image;
     for (let n = 2; names.has(name); n++) name = `${k.image} #${n}`;
     names.add(name);
@@ -257,6 +267,8 @@ export interface CaseOutcome {
   evidence: Rect[] | null;
   seconds: number;
   error: string | null;
+  /** false for a case that never ran (the run was interrupted or stopped before it) */
+  ran: boolean;
 }
 
 export interface MapInfo {
@@ -326,6 +338,7 @@ export function evaluateCase(
     evidence: c.evidence ?? null,
     seconds: Math.round(seconds * 1000) / 1000,
     error: null,
+    ran: true,
   };
 }
 
@@ -349,10 +362,16 @@ export function errorOutcome(c: { name: string; image: string; class?: string; e
     evidence: c.evidence ?? null,
     seconds: Math.round(seconds * 1000) / 1000,
     error,
+    ran: true,
   };
+}
+
+/** A case that did not run: an error, so that a run cut short never looks green. */
+export function notRunOutcome(c: { name: string; image: string; class?: string; evidence?: Rect[] }, why: string): CaseOutcome {
+  return { ...errorOutcome(c, `not run: ${why}`), ran: false };
 }
 
 /** `PASS name: details` or `FAIL name: reasons`. */
 export function outcomeLine(o: CaseOutcome): string {
-  return o.pass ? `PASS ${o.name}: ${o.detail}` : `FAIL ${o.name}: ${o.reasons.join('; ')}`;
+  return o.pass ? `PASS ${shownPath(o.name)}: ${o.detail}` : `FAIL ${shownPath(o.name)}: ${o.reasons.join('; ')}`;
 }

@@ -1,4 +1,7 @@
 import type { OcclusionResult, Prediction } from '../occlude.js';
+import { shownPath } from '../errors.js';
+import { mapRange } from '../heatmap/accumulate.js';
+import { contrastOf, contrastNote, LOW_CONTRAST } from '../render/legend.js';
 
 export interface OutputPaths {
   output?: string | null;
@@ -31,6 +34,9 @@ export function resultJson(r: OcclusionResult, paths: OutputPaths, modelLabel: s
     evaluated: r.evaluated,
     minProbability: r.minProbability,
     minPatch: r.minPatch,
+    /** the map's total contrast (probability); below 0.01 the map shows no evidence */
+    contrast: contrastOf(r),
+    lowContrast: contrastOf(r) < LOW_CONTRAST,
     ...(r.iterations ? { iterations: r.iterations } : {}),
     ...(paths.classes
       ? {
@@ -56,12 +62,17 @@ const box = (b: { left: number; top: number; width: number; height: number }) =>
 /** Human-readable lines for one result. */
 export function resultText(r: OcclusionResult, paths: OutputPaths): string[] {
   const lines = [
-    `${r.image}: predicted ${r.predicted.class} (${pct(r.predicted.probability)})`,
+    `${shownPath(r.image)}: predicted ${r.predicted.class} (${pct(r.predicted.probability)})`,
     `  target ${r.class}: ${pct(r.probability)} unoccluded; minimum ${pct(r.minProbability)} when ${box(r.minPatch)} is covered`,
   ];
   if (r.iterations) {
     r.iterations.forEach((p, i) => lines.push(`  pass ${i + 1}: ${pct(p.probability)} -> minimum ${pct(p.minProbability)} with ${box(p.minPatch)} covered`));
   }
+  const { min, max } = mapRange(r.map);
+  const quantity = r.mode === 'drop' ? `drop in P(${r.class})` : `P(${r.class})`;
+  lines.push(`  map (overlay${r.iterations ? `, pass ${r.iterations.length}` : ''}): ${quantity} per pixel, the mean over the patches that cover it: ${pct(min)} to ${pct(max)}; the minimum above is a single patch`);
+  const flat = contrastNote(contrastOf(r), r.class);
+  if (flat) lines.push(`  no contrast: ${flat}; the map's colours show no evidence`);
   if (r.softmaxApplied) lines.push('  note: the model outputs are not probabilities; softmax was applied');
   if (paths.classes) {
     for (const m of [...r.maps].sort((a, b) => a.classIndex - b.classIndex)) {

@@ -22,7 +22,7 @@ export interface JunitSuite {
 
 /**
  * JUnit XML of a check run: one <testsuite> per manifest, one <testcase> per case.
- * A failed check is a <failure>; an image that could not be processed is an <error>.
+ * A failed check is a <failure>; an image that could not be processed, or a case that did not run, is an <error>.
  */
 export function junitXml(suites: JunitSuite[], timestamp = new Date()): string {
   const count = (os: CaseOutcome[]) => ({ tests: os.length, failures: os.filter((o) => !o.pass && !o.error).length, errors: os.filter((o) => o.error).length });
@@ -40,7 +40,7 @@ export function junitXml(suites: JunitSuite[], timestamp = new Date()): string {
       lines.push(`    <testcase classname="${cls}" name="${xmlEscape(o.name)}" file="${xmlEscape(o.image)}" time="${o.seconds.toFixed(3)}">`);
       if (!o.pass) {
         const msg = xmlEscape(o.reasons.join('; '));
-        lines.push(o.error ? `      <error message="${msg}" type="error">${msg}</error>` : `      <failure message="${msg}" type="check">${msg}</failure>`);
+        lines.push(o.error ? `      <error message="${msg}" type="${o.ran ? 'error' : 'not-run'}">${msg}</error>` : `      <failure message="${msg}" type="check">${msg}</failure>`);
       }
       lines.push(`      <system-out>${xmlEscape(outcomeLine(o))}</system-out>`, '    </testcase>');
     }

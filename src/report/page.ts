@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../image/encode.js';
 import type { SummaryRow } from './summary.js';
+import { contrastNote } from '../render/legend.js';
 
 /** One tile of the report page. Links are relative to the page, so it works from disk (file://). */
 export interface PageEntry
@@ -14,6 +15,8 @@ export interface PageEntry
   /** the true class (review) */
   truth?: string;
   note?: string;
+  /** set when the map has no contrast: `no region changes P(green) by more than 0.01%` */
+  lowContrast?: string | null;
 }
 
 export interface PageOptions {
@@ -44,6 +47,7 @@ export function entriesFromSummary(rows: SummaryRow[], pageFile: string, outDir:
     minProbability: r.minProbability,
     minPatch: r.minPatch,
     error: r.error,
+    lowContrast: contrastNote(r.contrast ?? null, r.class),
   }));
 }
 
@@ -77,6 +81,8 @@ body.wide .card img{aspect-ratio:auto}
 .card figcaption{padding:8px 10px}
 .name{font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .err{color:#ff8a80}
+.card.flat{border-color:#8a6d00}
+.flat-note{color:#ffd600}
 .noimg{display:flex;align-items:center;justify-content:center;aspect-ratio:16/9;background:#2a1515;color:#ff8a80;padding:8px;text-align:center}
 .cls{display:inline-block;padding:0 6px;border-radius:3px;background:#33373d}
 .cls-red{background:#7a1f1f}.cls-green{background:#1f5a2a}.cls-none{background:#3d4148}
@@ -123,6 +129,7 @@ function card(e,i){
     if(e.truth){var t=el('div');t.appendChild(document.createTextNode('true '));t.appendChild(cls(e.truth));c.appendChild(t);}
     var m=el('div');m.appendChild(document.createTextNode('target '));m.appendChild(cls(e.class));m.appendChild(document.createTextNode(' '+pct(e.classProbability)+' \\u2192 '));m.appendChild(el('span','min','min '+pct(e.minProbability)));c.appendChild(m);
   }
+  if(e.lowContrast){f.classList.add('flat');f.title='no contrast: '+e.lowContrast;c.appendChild(el('div','flat-note','no contrast: '+e.lowContrast));}
   if(e.note)c.appendChild(el('div','sub',e.note));
   f.appendChild(c);
   f.addEventListener('click',function(){openViewer(e);});

@@ -1,9 +1,11 @@
 import path from 'node:path';
+import { readTextFile } from '../files.js';
 import type { OcclusionResult } from '../occlude.js';
-import { renderOverlay } from '../render/overlay.js';
+import { renderOverlay, drawLabel } from '../render/overlay.js';
+import { mapTitle, contrastOf, contrastNote } from '../render/legend.js';
 import { resolveRange, RENDER_DEFAULTS, type RenderOptions } from '../render/save.js';
 import { encodePng, writeFileAtomic } from '../image/encode.js';
-import { usageError, readTextFile } from '../errors.js';
+import { usageError } from '../errors.js';
 import { parseCsv } from './summary.js';
 
 /** labels.csv: a header with the columns `image,class` (any order, other columns ignored). */
@@ -110,19 +112,26 @@ export const SIDE_GAP = 8;
 
 /**
  * One PNG with two overlays side by side: the heat-map of the predicted class on the left,
- * the true class's on the right, each on its own colour scale, with a dark gap between them.
+ * the true class's on the right, each on its own colour scale (with its title), with a dark gap
+ * between them. Each half is labelled at its top left: `predicted: red`, `true: none`.
  */
 export async function saveSideBySide(file: string, left: OcclusionResult, right: OcclusionResult, o: RenderOptions = {}): Promise<void> {
-  const render = (r: OcclusionResult) =>
-    renderOverlay(r.pixels, r.map, {
+  const { width, height } = left;
+  const render = (r: OcclusionResult, label: string) => {
+    const rgb = renderOverlay(r.pixels, r.map, {
       colormap: o.colormap ?? RENDER_DEFAULTS.colormap,
       alpha: o.alpha ?? RENDER_DEFAULTS.alpha,
       range: resolveRange(r.map, o.range ?? RENDER_DEFAULTS.range),
       legend: o.legend,
+      title: mapTitle(r),
+      note: contrastNote(contrastOf(r), r.class),
     });
-  const a = render(left);
-  const b = render(right);
-  const { width, height } = left;
+    const m = Math.max(3, Math.round(height * 0.03));
+    drawLabel(rgb, width, height, label, m, m);
+    return rgb;
+  };
+  const a = render(left, `predicted: ${left.class}`);
+  const b = render(right, `true: ${right.class}`);
   const W = width * 2 + SIDE_GAP;
   const out = new Uint8Array(W * height * 3).fill(24);
   for (let y = 0; y < height; y++) {

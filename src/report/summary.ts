@@ -1,8 +1,9 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { OcclusionResult } from '../occlude.js';
 import type { Rect } from '../plan/grid.js';
 import { writeFileAtomic } from '../image/encode.js';
+import { contrastOf } from '../render/legend.js';
+import { readTextFile, isMissing } from '../files.js';
 
 /**
  * One row of results/summary.csv and results/summary.jsonl: one per image of a folder run.
@@ -24,6 +25,8 @@ export interface SummaryRow {
   minPatch: Rect | null;
   seconds: number | null;
   error: string | null;
+  /** the map's total contrast (probability): below 0.01 it shows no evidence (absent in rows of older runs) */
+  contrast?: number | null;
 }
 
 export const SUMMARY_CSV = 'summary.csv';
@@ -43,6 +46,7 @@ export const CSV_COLUMNS = [
   'seconds',
   'output',
   'error',
+  'contrast',
 ] as const;
 
 export function summaryRow(r: OcclusionResult, output: string | null): SummaryRow {
@@ -57,11 +61,12 @@ export function summaryRow(r: OcclusionResult, output: string | null): SummaryRo
     minPatch: r.minPatch,
     seconds: Math.round(r.seconds * 1000) / 1000,
     error: null,
+    contrast: contrastOf(r),
   };
 }
 
 export function errorRow(image: string, error: string, output: string | null = null): SummaryRow {
-  return { image, output, predicted: null, probability: null, class: null, classProbability: null, minProbability: null, minPatch: null, seconds: null, error };
+  return { image, output, predicted: null, probability: null, class: null, classProbability: null, minProbability: null, minPatch: null, seconds: null, error, contrast: null };
 }
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break. */
@@ -75,7 +80,7 @@ export function summaryCsv(rows: SummaryRow[]): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const r of rows) {
     lines.push(
-      [r.image, r.predicted, r.probability, r.class, r.classProbability, r.minProbability, r.minPatch?.left, r.minPatch?.top, r.minPatch?.width, r.minPatch?.height, r.seconds, r.output, r.error]
+      [r.image, r.predicted, r.probability, r.class, r.classProbability, r.minProbability, r.minPatch?.left, r.minPatch?.top, r.minPatch?.width, r.minPatch?.height, r.seconds, r.output, r.error, r.contrast]
         .map(csvField)
         .join(','),
     );
@@ -93,13 +98,17 @@ export async function writeSummary(dir: string, rows: SummaryRow[]): Promise<voi
   await writeFileAtomic(path.join(dir, SUMMARY_CSV), summaryCsv(rows));
 }
 
-/** The rows of an earlier run's summary.jsonl (none when it is missing); unreadable lines are ignored. */
+/**
+ * The rows of an earlier run's summary.jsonl (none when it is missing); damaged lines are skipped (those
+ * images are redone). A summary that exists but cannot be read is an error: rewriting it would lose its rows.
+ */
 export async function readSummary(dir: string): Promise<SummaryRow[]> {
   let text: string;
   try {
-    text = await fs.readFile(path.join(dir, SUMMARY_JSONL), 'utf8');
-  } catch {
-    return [];
+    text = await readTextFile(path.join(dir, SUMMARY_JSONL));
+  } catch (err) {
+    if (isMissing(err)) return [];
+    throw err;
   }
   const rows: SummaryRow[] = [];
   for (const line of text.split('\n')) {
@@ -112,6 +121,37 @@ export async function readSummary(dir: string): Promise<SummaryRow[]> {
     }
   }
   return rows;
+}
+
+/**
+ * The summary of an --out folder across runs: one row per image, keyed by the image's absolute path.
+ * Rows of earlier runs come first, in their order; a new image's row is appended, a known image's row replaced in place.
+ */
+export class SummaryTable {
+  private readonly rows = new Map<string, SummaryRow>();
+
+  /** Add an earlier run's rows; their relative image paths resolve against the folder that run started in. */
+  load(rows: SummaryRow[], cwd: string): void {
+    for (const r of rows) this.rows.set(path.resolve(cwd, r.image), r);
+  }
+
+  get(image: string): SummaryRow | undefined {
+    return this.rows.get(path.resolve(image));
+  }
+
+  set(image: string, row: SummaryRow): void {
+    this.rows.set(path.resolve(image), row);
+  }
+
+  /** The row whose overlay is `output` (relative to the folder), with its key. */
+  byOutput(output: string): { key: string; row: SummaryRow } | undefined {
+    for (const [key, row] of this.rows) if (row.output === output) return { key, row };
+    return undefined;
+  }
+
+  list(): SummaryRow[] {
+    return [...this.rows.values()];
+  }
 }
 
 /** Parse CSV text (RFC 4180: quoted fields, doubled quotes, CRLF) into rows of fields. */

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { InputSpec } from '../model/metadata.js';
+import type { ModelSource } from '../model/load.js';
+import { usageError } from '../errors.js';
+import { readRegularFile, readTextFile, isMissing } from '../files.js';
+import { writeFileAtomic } from '../image/encode.js';
+
+/**
+ * DIR/run.json: the settings of the run that wrote an --out folder. Rows computed with other settings
+ * must not mix with its rows (the summary and the page would show one run's header over another's
+ * results), so a later run into the folder must use the same settings.
+ */
+export const RUN_FILE = 'run.json';
+
+export interface RunSettings {
+  /** the model: its path (embedded:traffic-light for the embedded model) and a SHA-256 of model.json and its weight files */
+  model: { path: string; sha256: string | null };
+  labels: string[];
+  /** the target class; null: each image's predicted class */
+  class: string | null;
+  patch: number;
+  stride: number;
+  fill: string;
+  mode: 'prob' | 'drop';
+  iterate: number;
+  /** the preprocessing: what the model is given */
+  input: { size: [number, number]; channels: number; resize: [number, number] | null; crop: string; range: [number, number]; mean: number[] | null; std: number[] | null; order: string };
+}
+
+interface RunFile {
+  settings: RunSettings;
+  /** the folder the run was started in: the summary's relative image paths are relative to it */
+  cwd: string;
+  written: string;
+}
+
+/** SHA-256 over the model's files (model.json, then its weight files in manifest order); null for a SavedModel. */
+export async function modelDigest(source: ModelSource | null): Promise<string | null> {
+  if (!source) return null;
+  const hash = createHash('sha256');
+  for (const f of source.files) hash.update(await readRegularFile(f));
+  return hash.digest('hex');
+}
+
+export function inputSettings(spec: InputSpec): RunSettings['input'] {
+  return { size: [spec.height, spec.width], channels: spec.channels, resize: spec.resize, crop: spec.crop, range: spec.range, mean: spec.mean, std: spec.std, order: spec.order };
+}
+
+const shown = (v: unknown): string => (v === null ? 'none' : Array.isArray(v) ? v.join(',') : String(v));
+
+/** What differs between the settings of the folder's run and this run's, one phrase each: `patch 32 (was 128)`. */
+export function settingsDiff(was: RunSettings, now: RunSettings): string[] {
+  const out: string[] = [];
+  const a = was.model;
+  const b = now.model;
+  const sameModel = a.sha256 && b.sha256 ? a.sha256 === b.sha256 : a.path === b.path;
+  if (!sameModel) out.push(`model ${b.path} (sha256 ${b.sha256?.slice(0, 12) ?? 'unknown'}) (was ${a.path}, sha256 ${a.sha256?.slice(0, 12) ?? 'unknown'})`);
+  if (shown(was.labels) !== shown(now.labels)) out.push(`labels ${shown(now.labels)} (was ${shown(was.labels)})`);
+  if (was.class !== now.class) out.push(`class ${now.class ?? 'the predicted class'} (was ${was.class ?? 'the predicted class'})`);
+  for (const k of ['patch', 'stride', 'fill', 'mode', 'iterate'] as const) {
+    if (was[k] !== now[k]) out.push(`${k} ${now[k]} (was ${was[k]})`);
+  }
+  for (const k of Object.keys(now.input) as (keyof RunSettings['input'])[]) {
+    const v = (x: unknown) => (k === 'size' && Array.isArray(x) ? x.join('x') : shown(x));
+    if (v(was.input?.[k]) !== v(now.input[k])) out.push(`preprocessing ${k} ${v(now.input[k])} (was ${v(was.input?.[k])})`);
+  }
+  return out;
+}
+
+/** The run file of a folder, or null when it has none (a new folder, or one written before run.json existed). */
+export async function readRunFile(dir: string): Promise<RunFile | null> {
+  const file = path.join(dir, RUN_FILE);
+  let text: string;
+  try {
+    text = await readTextFile(file, { maxBytes: 1024 ** 2 });
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
+  try {
+    const run = JSON.parse(text) as RunFile;
+    if (run && typeof run.settings === 'object' && run.settings) return run;
+  } catch {
+    // reported below
+  }
+  throw usageError(`${file}: not a run file of occlude; use another --out (or delete it)`, file);
+}
+
+/**
+ * Check this run's settings against the folder's run file: a difference is a usage error naming each.
+ * Returns the folder the earlier run was started in (null when there was none).
+ */
+export async function checkRunFile(dir: string, settings: RunSettings): Promise<string | null> {
+  const was = await readRunFile(dir);
+  if (!was) return null;
+  const diff = settingsDiff(was.settings, settings);
+  if (diff.length) {
+    const file = path.join(dir, RUN_FILE);
+    throw usageError(`${file}: this folder holds results of other settings: ${diff.join(', ')}; use the same settings, or another --out`, file);
+  }
+  return typeof was.cwd === 'string' ? was.cwd : null;
+}
+
+/** Record the settings (and the folder relative image paths start from) in the folder's run file. */
+export async function writeRunFile(dir: string, settings: RunSettings, cwd: string): Promise<void> {
+  const run: RunFile = { settings, cwd, written: new Date().toISOString() };
+  await writeFileAtomic(path.join(dir, RUN_FILE), JSON.stringify(run, null, 1) + '\n');
+}
