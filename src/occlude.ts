@@ -18,8 +18,8 @@ import { incrementalPlan, ENGINE_CHOICES, type Engine, type EngineRequest } from
 import { WorkerPool } from './infer/pool.js';
 import { ReferenceScorer } from './infer/reference.js';
 import { NO_PATCH, type FrameJob } from './infer/variants.js';
-import { autoBatchSize, incrementalBatchSize, DEFAULT_MEMORY_BUDGET } from './infer/batch.js';
-import { planWorkers, checkBatchSize, fixedBytes } from './plan/budget.js';
+import { autoBatchSize, DEFAULT_MEMORY_BUDGET, MAX_INCREMENTAL_BATCH } from './infer/batch.js';
+import { planWorkers, checkBatchSize, fixedBytes, footprint, fitBatch, type Footprint } from './plan/budget.js';
 import { positiveInteger, usageError, oneOf, OccludeError } from './errors.js';
 
 /** The model that ships with occlude (models/traffic-light), used when no model is given. */
@@ -176,9 +176,9 @@ export class Session {
       session.planMemory(); // also validates the preprocessing up front
       session.engineInfo = chooseEngine(model, engine, {
         exactReference: opts.exactReference === true,
-        spec: session.inputSpec(),
+        fits: (cacheBytes) => fitBatch(session.budget, session.workers, session.inputSpec(), session.weightBytes, footprint(session.inputSpec(), 'incremental', cacheBytes), 1) > 0,
         workers: session.workers,
-        budget: session.budget - fixedBytes(session.workers, session.weightBytes),
+        budget: session.budget,
       });
       return session;
     } catch (err) {
@@ -190,6 +190,11 @@ export class Session {
   /** incremental, full or reference */
   get engine(): Engine | 'reference' {
     return this.engineInfo.name;
+  }
+
+  /** What the engine holds in memory, per variant and per scoring thread (for the memory budget). */
+  get footprint(): Footprint {
+    return footprint(this.inputSpec(), this.engine, this.engineInfo.cacheBytes ?? 0);
   }
 
   get backend(): string {
@@ -229,8 +234,10 @@ export class Session {
    */
   batchSize(spec: InputSpec, image?: RgbImage): number {
     if (this.opts.batchSize) return this.opts.batchSize;
+    if (this.engine === 'incremental') {
+      return Math.max(1, fitBatch(this.budget - (image ? image.data.length : 0), this.workers, spec, this.weightBytes, this.footprint, MAX_INCREMENTAL_BATCH));
+    }
     const left = this.budget - fixedBytes(this.workers, this.weightBytes) - (image ? image.data.length : 0);
-    if (this.engine === 'incremental') return incrementalBatchSize(spec, this.workers, left, this.engineInfo.cacheBytes ?? 0) ?? 1;
     const extra = this.opts.exactReference && image ? image.width * image.height * 3 * 4 * 3 : 0;
     return autoBatchSize(spec, this.workers, left, extra);
   }
@@ -435,14 +442,14 @@ export interface EngineChoice {
 export function chooseEngine(
   model: LoadedModel,
   request: EngineRequest,
-  o: { exactReference: boolean; spec: InputSpec; workers: number; budget: number },
+  o: { exactReference: boolean; fits: (cacheBytes: number) => boolean; workers: number; budget: number },
 ): EngineChoice {
   if (o.exactReference) return { name: 'reference', reason: '--exact-reference: the straightforward procedure' };
   if (request === 'full') return { name: 'full', reason: 'asked for' };
   const plan = incrementalPlan(model);
   let reason = 'reason' in plan ? plan.reason : null;
   const cacheBytes = 'reason' in plan ? null : plan.cacheBytes;
-  if (!reason && incrementalBatchSize(o.spec, o.workers, o.budget, cacheBytes ?? 0) === null) {
+  if (!reason && !o.fits(cacheBytes ?? 0)) {
     reason = `one frame's cached activations (${((cacheBytes ?? 0) / 2 ** 20).toFixed(0)} MB in each of ${o.workers} worker(s)) do not fit the memory budget of ${(o.budget / 2 ** 20).toFixed(0)} MB`;
   }
   if (reason || 'reason' in plan) {

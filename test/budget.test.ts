@@ -48,7 +48,7 @@ describe('--workers and the memory budget', () => {
       const weights = s.model.source!.weightBytes;
       expect(maxWorkers(300 * MB, spec, weights)).toBe(1);
       // what it runs fits: the process, the model and two batches in flight
-      expect(totalBytes(s.workers, s.batchSize(spec), spec, weights)).toBeLessThanOrEqual(300 * MB);
+      expect(totalBytes(s.workers, s.batchSize(spec), spec, weights, s.footprint)).toBeLessThanOrEqual(300 * MB);
     } finally {
       await s.close();
     }
@@ -67,7 +67,7 @@ describe('--workers and the memory budget', () => {
     const s = await Session.open({ workers: 2 });
     try {
       const spec = s.inputSpec();
-      expect(totalBytes(2, s.batchSize(spec), spec, s.model.source!.weightBytes)).toBeLessThanOrEqual(1024 * MB);
+      expect(totalBytes(2, s.batchSize(spec), spec, s.model.source!.weightBytes, s.footprint)).toBeLessThanOrEqual(1024 * MB);
     } finally {
       await s.close();
     }

@@ -255,18 +255,39 @@ describe('models the incremental engine cannot run', () => {
 
 describe('the memory budget', () => {
   it('holds the cached activations: a budget they do not fit runs the full engine (auto) or refuses (incremental)', async () => {
-    const s = await Session.open({ workers: 2, memoryBudget: 8 * 2 ** 20 });
+    // many wide layers at full resolution: one frame's cached activations weigh more than a full-engine variant
+    const m = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        ...Array.from({ length: 7 }, () => tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' })),
+        tfl.layers.globalAveragePooling2d({}),
+        tfl.layers.dense({ units: 2, activation: 'softmax' }),
+      ],
+    });
+    const d = await saveLayersModel(m, path.join(dir, 'wide'), { labels: ['x', 'y'] });
+    const { totalBytes, footprint } = await import('../dist/plan/budget.js');
+    const probe = await Session.open({ model: d, workers: 1 });
+    const spec = probe.inputSpec();
+    const weights = probe.model.source!.weightBytes;
+    const cache = probe.engineInfo.cacheBytes!;
+    expect(probe.engine).toBe('incremental');
+    await probe.close();
+    expect(cache).toBe(8 * 32 * 32 * 64 * 4 + 32 * 32 * 3 * 4);
+    const full = totalBytes(1, 1, spec, weights);
+    const incremental = totalBytes(1, 1, spec, weights, footprint(spec, 'incremental', cache));
+    expect(incremental).toBeGreaterThan(full + 2 ** 20);
+    const tight = full + 2 ** 19; // holds the full engine, not the cache
+    const s = await Session.open({ model: d, workers: 1, memoryBudget: tight });
     try {
       expect(s.engine).toBe('full');
-      expect(s.engineInfo.reason).toMatch(/cached activations \(\d+ MB in each of 2 worker\(s\)\) do not fit the memory budget of 8 MB/);
+      expect(s.engineInfo.reason).toMatch(/one frame's cached activations \(\d+ MB in each of 1 worker\(s\)\) do not fit the memory budget of \d+ MB/);
     } finally {
       await s.close();
     }
-    await expect(Session.open({ workers: 2, memoryBudget: 8 * 2 ** 20, engine: 'incremental' })).rejects.toMatchObject({ kind: 'usage' });
-    const ok = await Session.open({ workers: 2 });
+    await expect(Session.open({ model: d, workers: 1, memoryBudget: tight, engine: 'incremental' })).rejects.toMatchObject({ kind: 'usage' });
+    const ok = await Session.open({ model: d, workers: 1, memoryBudget: incremental });
     try {
       expect(ok.engine).toBe('incremental');
-      expect(ok.engineInfo.cacheBytes).toBeGreaterThan(2 ** 20);
     } finally {
       await ok.close();
     }

@@ -28,18 +28,6 @@ export function autoBatchSize(spec: InputSpec, workers: number, budgetBytes: num
 export const INCREMENTAL_FACTOR = 8;
 export const MAX_INCREMENTAL_BATCH = 4;
 
-/**
- * The incremental engine's batch: each worker holds one frame's cached activations (twice while
- * they are made) and two batches of windows, within its share of the budget; null when the
- * cache alone does not fit.
- */
-export function incrementalBatchSize(spec: InputSpec, workers: number, budgetBytes: number, cacheBytes: number): number | null {
-  const perWorker = budgetBytes / Math.max(1, workers) - 2 * cacheBytes;
-  const perVariant = spec.height * spec.width * spec.channels * 4 * INCREMENTAL_FACTOR;
-  const fit = Math.floor(perWorker / (2 * perVariant));
-  return fit < 1 ? null : Math.min(MAX_INCREMENTAL_BATCH, fit);
-}
-
 /** "1GB", "512MB", "2e9", "800M" -> bytes */
 export function parseBytes(text: string): number | null {
   const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([kmgt]i?b?|b)?\s*$/i.exec(text);

@@ -1,4 +1,4 @@
-import { ACTIVATION_FACTOR } from '../infer/batch.js';
+import { ACTIVATION_FACTOR, INCREMENTAL_FACTOR } from '../infer/batch.js';
 import type { InputSpec } from '../model/metadata.js';
 import { invalidParameter } from '../errors.js';
 
@@ -21,15 +21,37 @@ export function variantBytes(spec: InputSpec): number {
   return spec.height * spec.width * spec.channels * 4 * (1 + ACTIVATION_FACTOR);
 }
 
-/** Memory taken before any batch: the process, and with a pool each worker, each with its copy of the model. */
-export function fixedBytes(workers: number, weightBytes: number): number {
-  const threads = workers > 1 ? workers : 0; // one worker scores in-process
-  return PROCESS_BYTES + (1 + threads) * WEIGHT_COPIES * weightBytes + threads * WORKER_BYTES;
+/** What an engine holds: per variant of a batch, and per scoring thread whatever the batches (the incremental engine's cache). */
+export interface Footprint {
+  perVariant: number;
+  perThread: number;
 }
 
-/** What batches of `batch` variants on `workers` workers take in all. */
-export function totalBytes(workers: number, batch: number, spec: InputSpec, weightBytes: number): number {
-  return fixedBytes(workers, weightBytes) + workers * INFLIGHT * batch * variantBytes(spec);
+/**
+ * The full engine: a variant's input and activations. The incremental engine: a variant's windows
+ * (a fraction of them), and in every scoring thread one frame's cached activations, twice while they are made.
+ */
+export function footprint(spec: InputSpec, engine: 'full' | 'incremental' | 'reference', cacheBytes = 0): Footprint {
+  if (engine === 'incremental') return { perVariant: spec.height * spec.width * spec.channels * 4 * INCREMENTAL_FACTOR, perThread: 2 * cacheBytes };
+  return { perVariant: variantBytes(spec), perThread: 0 };
+}
+
+/** Memory taken before any batch: the process, and with a pool each worker, each with its copy of the model (and the engine's per-thread share). */
+export function fixedBytes(workers: number, weightBytes: number, perThread = 0): number {
+  const threads = workers > 1 ? workers : 0; // one worker scores in-process
+  return PROCESS_BYTES + (1 + threads) * WEIGHT_COPIES * weightBytes + threads * WORKER_BYTES + Math.max(1, workers) * perThread;
+}
+
+/** What batches of `batch` variants on `workers` workers take in all (by default on the full engine). */
+export function totalBytes(workers: number, batch: number, spec: InputSpec, weightBytes: number, fp: Footprint = footprint(spec, 'full')): number {
+  return fixedBytes(workers, weightBytes, fp.perThread) + workers * INFLIGHT * batch * fp.perVariant;
+}
+
+/** The largest batch up to `limit` whose total fits `budget` (0 when not even one variant does). */
+export function fitBatch(budget: number, workers: number, spec: InputSpec, weightBytes: number, fp: Footprint, limit: number): number {
+  let n = 0;
+  while (n < limit && totalBytes(workers, n + 1, spec, weightBytes, fp) <= budget) n++;
+  return n;
 }
 
 /** The most workers the budget holds with batches of one variant (0: not even one). */
