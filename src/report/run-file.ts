@@ -28,11 +28,17 @@ export interface RunSettings {
   input: { size: [number, number]; channels: number; resize: [number, number] | null; crop: string; range: [number, number]; mean: number[] | null; std: number[] | null; order: string };
 }
 
-interface RunFile {
+export interface RunFile {
   settings: RunSettings;
   /** the folder the run was started in: the summary's relative image paths are relative to it */
   cwd: string;
   written: string;
+  /** `--shard K/N`: the part of the inputs this folder holds */
+  shard?: { index: number; count: number };
+  /** false while a run writes into the folder, and when it was interrupted or stopped; true when it went through its inputs */
+  complete?: boolean;
+  /** `occlude merge`: the folders merged into this one */
+  mergedFrom?: string[];
 }
 
 /** SHA-256 over the model's files (model.json, then its weight files in manifest order); null for a SavedModel. */
@@ -103,7 +109,7 @@ export async function checkRunFile(dir: string, settings: RunSettings): Promise<
 }
 
 /** Record the settings (and the folder relative image paths start from) in the folder's run file. */
-export async function writeRunFile(dir: string, settings: RunSettings, cwd: string): Promise<void> {
-  const run: RunFile = { settings, cwd, written: new Date().toISOString() };
+export async function writeRunFile(dir: string, settings: RunSettings, cwd: string, more: Pick<RunFile, 'shard' | 'complete' | 'mergedFrom'> = {}): Promise<void> {
+  const run: RunFile = { settings, cwd, written: new Date().toISOString(), ...more };
   await writeFileAtomic(path.join(dir, RUN_FILE), JSON.stringify(run, null, 1) + '\n');
 }
