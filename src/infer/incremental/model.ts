@@ -1,173 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode, GraphPlan } from './graph.js';
-import { convAxis, shiftAxis, outputRange, inputWindow, placeWindow, type AxisOp } from './geometry.js';
-import { gather, materialize, samePlacement, regionsOf, concatChannels, type Cached, type Placement, type Windows } from './windows.js';
-import { build, peek } from './heap.js';
-
-type Layer = GraphNode['layer'];
-
-/** How a spatial layer runs on windows: its axes, the value beyond the map's edge, and the layer that computes it. */
-interface SpatialRun {
-  rows: AxisOp;
-  cols: AxisOp;
-  /** what the layer's `same` padding stands for: 0 for convolutions, -Infinity for max pooling */
-  pad: number;
-  /** the layer, or a `valid`-padding copy of it for windows that carry their padding explicitly; null: zero padding or cropping (a copy) */
-  runner: Layer | null;
-  /** average pooling with `same` padding: kernel area / in-map count, per output row and column */
-  avgRows?: Float64Array;
-  avgCols?: Float64Array;
-}
-
-const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
-
-/** A copy of `layer` with `valid` padding and the same weights. */
-function validCopy(layer: Layer, channels: number): Layer {
-  const ctor = layer.constructor as unknown as { fromConfig(cls: unknown, config: object): Layer };
-  const copy = ctor.fromConfig(layer.constructor, { ...layer.getConfig(), padding: 'valid', name: `${layer.name}__window` });
-  copy.build([null, null, null, channels]);
-  copy.setWeights(layer.getWeights()); // the layer's own tensors: shared, not copied
-  return copy;
-}
-
-function spatialRun(layer: Layer, inShape: number[], outShape: number[]): SpatialRun {
-  const cls = layer.getClassName();
-  const c = layer.getConfig() as Record<string, unknown>;
-  const [H, W, C] = inShape.slice(1);
-  let run: SpatialRun;
-  if (cls === 'ZeroPadding2D' || cls === 'Cropping2D') {
-    const sign = cls === 'ZeroPadding2D' ? 1 : -1;
-    const [[t, b], [l, r]] = (cls === 'ZeroPadding2D' ? c.padding : c.cropping) as [[number, number], [number, number]];
-    run = { rows: shiftAxis(H, sign * t, sign * b), cols: shiftAxis(W, sign * l, sign * r), pad: 0, runner: null };
-  } else {
-    const pooling = cls.endsWith('Pooling2D');
-    const [kh, kw] = pair(pooling ? c.poolSize : c.kernelSize);
-    const [sh, sw] = pair(c.strides ?? (pooling ? c.poolSize : 1));
-    const [dh, dw] = pooling ? [1, 1] : pair(c.dilationRate ?? 1);
-    const padding = c.padding as 'same' | 'valid';
-    run = {
-      rows: convAxis(H, kh, sh, dh, padding),
-      cols: convAxis(W, kw, sw, dw, padding),
-      pad: cls === 'MaxPooling2D' ? -Infinity : 0,
-      runner: padding === 'same' ? validCopy(layer, C) : layer,
-    };
-    if (cls === 'AveragePooling2D' && padding === 'same') {
-      run.avgRows = areaFactors(run.rows);
-      run.avgCols = areaFactors(run.cols);
-    }
-  }
-  if (run.rows.outSize !== outShape[1] || run.cols.outSize !== outShape[2]) {
-    throw new Error(`incremental engine: ${layer.name} (${cls}) gives ${outShape[1]}x${outShape[2]}, expected ${run.rows.outSize}x${run.cols.outSize}`);
-  }
-  return run;
-}
-
-/** kernel / (inputs inside the map) for each output of a `same` average pooling axis. */
-function areaFactors(op: AxisOp): Float64Array {
-  const out = new Float64Array(op.outSize);
-  for (let o = 0; o < op.outSize; o++) {
-    const [lo, hi] = inputWindow(op, o, 1);
-    out[o] = op.kernel / (Math.min(hi, op.inSize) - Math.max(lo, 0));
-  }
-  return out;
-}
-
-function output(layer: Layer, inputs: tf.Tensor[], index: number): tf.Tensor {
-  const y = layer.apply(inputs.length === 1 ? inputs[0] : inputs) as tf.Tensor | tf.Tensor[];
-  return Array.isArray(y) ? y[index] : y;
-}
-
-/** One input of a channel concatenation: its windows, and its channels [from, to) in the whole. */
-interface Part {
-  act: Act;
-  from: number;
-  to: number;
-}
+import { outputRange, inputWindow, placeWindow } from './geometry.js';
+import { gather, materialize, samePlacement, regionsOf, type Cached, type Placement, type Windows } from './windows.js';
+import { build } from './heap.js';
+import { spatialRun, scaleAverage, output, pair, type SpatialRun } from './spatial.js';
+import { Act, scoped, type Part } from './act.js';
 
 /** Layers that treat every channel alike and alone: they run on each part of a concatenation. */
 const PARTWISE = new Set(['MaxPooling2D', 'AveragePooling2D', 'ZeroPadding2D', 'Cropping2D', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'ThresholdedReLU', 'Dropout']);
-
-/**
- * Run `fn` in a tensor scope: what it makes is released at the end, except a returned tensor and
- * tensors kept by Acts. (Acts are told apart first: `instanceof tf.Tensor` reads a `data` property.)
- */
-function scoped<T>(fn: () => T): T {
-  tf.engine().startScope();
-  let result: T | undefined;
-  try {
-    result = fn();
-    return result;
-  } finally {
-    tf.engine().endScope(result instanceof Act || !(result instanceof tf.Tensor) ? undefined : result);
-  }
-}
-
-/**
- * The windows of one layer's output for a batch. Their values live in a tensor
- * (as a layer gives them), in a JS array (as windows are gathered), or both: each
- * side is made from the other only when needed, so that chains of layers whose
- * windows line up (1x1 convolutions, activations, concatenations) never leave the backend.
- */
-class Act implements Windows {
-  private values: Float32Array | null;
-  private t: tf.Tensor4D | null;
-  /** a channel concatenation kept as its parts (same windows), until a consumer needs it whole */
-  readonly parts: Part[] | null;
-
-  constructor(
-    readonly count: number,
-    readonly height: number,
-    readonly width: number,
-    readonly channels: number,
-    readonly top: Int32Array,
-    readonly left: Int32Array,
-    region: Pick<Windows, 'top0' | 'top1' | 'left0' | 'left1'>,
-    values: Float32Array | tf.Tensor | Part[],
-  ) {
-    this.top0 = region.top0;
-    this.top1 = region.top1;
-    this.left0 = region.left0;
-    this.left1 = region.left1;
-    this.parts = Array.isArray(values) ? values : null;
-    this.values = values instanceof Float32Array ? values : null;
-    // the Act owns its tensor: kept out of the tidy scope it was made in, released by dispose()
-    this.t = values instanceof Float32Array || Array.isArray(values) ? null : tf.keep(values as tf.Tensor4D);
-  }
-
-  readonly top0: Int32Array;
-  readonly top1: Int32Array;
-  readonly left0: Int32Array;
-  readonly left1: Int32Array;
-
-  static of(w: Windows): Act {
-    return w instanceof Act ? w : new Act(w.count, w.height, w.width, w.channels, w.top, w.left, w, w.data);
-  }
-
-  /** The values (on wasm a view of the tensor's memory: read at once, never keep it) */
-  get data(): Float32Array {
-    if (this.values) return this.values;
-    // parts are joined before any windows are made from this Act (making a tensor would move memory under a view)
-    if (!this.t) throw new Error('incremental engine: a concatenation read before it was joined');
-    return peek(this.t);
-  }
-
-  get tensor(): tf.Tensor4D {
-    if (!this.t && this.parts) {
-      const parts = this.parts.map((p) => p.act.tensor);
-      const channels = this.parts.map((p) => p.act.channels);
-      this.t = tf.keep(build([this.count, this.height, this.width, this.channels], (out) => concatChannels(parts.map(peek), channels, this.count * this.height * this.width, out)) as tf.Tensor4D);
-    }
-    this.t ??= tf.keep(tf.tensor4d(this.values!, [this.count, this.height, this.width, this.channels]));
-    return this.t;
-  }
-
-  dispose(): void {
-    this.t?.dispose();
-    this.t = null;
-    this.values = null;
-    for (const p of this.parts ?? []) p.act.dispose();
-  }
-}
 
 /**
  * Runs a LayersModel on occluded variants of one frame by recomputing, layer by
@@ -480,19 +320,5 @@ export class IncrementalModel {
     this.caches.clear();
     this.sums.clear();
     this.slices.clear();
-  }
-}
-
-function scaleAverage(data: Float32Array, count: number, top: Int32Array, left: Int32Array, h: number, w: number, C: number, rows: Float64Array, cols: Float64Array): void {
-  for (let b = 0; b < count; b++) {
-    for (let i = 0; i < h; i++) {
-      const fy = rows[top[b] + i];
-      for (let j = 0; j < w; j++) {
-        const f = fy * cols[left[b] + j];
-        if (f === 1) continue;
-        const o = ((b * h + i) * w + j) * C;
-        for (let k = 0; k < C; k++) data[o + k] *= f;
-      }
-    }
   }
 }
