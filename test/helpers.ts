@@ -12,6 +12,8 @@ export const SEED_A = path.join(SHARED, 'seed-model', 'nexar-squeezenet-a');
 export const DASHCAM = path.join(SHARED, 'dashcam');
 export const REFERENCE = path.join(DASHCAM, 'reference');
 export const BIN = path.join(ROOT, 'bin', 'occlude.js');
+/** Debian's Chromium, for the report page test of the full tier (never a downloaded browser) */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Shared test data must be there: a missing ../shared is a failure, never a skip. */
 export function shared(...parts: string[]): string {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { Session } from '../dist/index.js';
-import { WorkerPool } from '../dist/infer/pool.js';
-import { NO_PATCH } from '../dist/infer/variants.js';
-import { Preprocessor } from '../dist/image/preprocess.js';
-import { planGrid, patchRect, type Rect } from '../dist/plan/grid.js';
-import { DASHCAM, maxAbsDiff, reference, shared } from './helpers.js';
+import { Session } from '../../dist/index.js';
+import { WorkerPool } from '../../dist/infer/pool.js';
+import { NO_PATCH } from '../../dist/infer/variants.js';
+import { Preprocessor } from '../../dist/image/preprocess.js';
+import { planGrid, patchRect, type Rect } from '../../dist/plan/grid.js';
+import { DASHCAM, maxAbsDiff, reference, shared } from '../helpers.js';
 
 /**
  * The incremental engine against full forward passes on the seed model (nexar-squeezenet-a)
