@@ -2,7 +2,8 @@
  * occlude: occlusion sensitivity heat-maps (Zeiler & Fergus 2014) for TF.js
  * image classifiers. The CLI (src/cli) is a thin layer over this API.
  */
-export { Session, occludeImage, EMBEDDED_MODEL, DEFAULTS, defaultWorkers } from './occlude.js';
+export { Session, occludeImage, EMBEDDED_MODEL } from './occlude.js';
+export { DEFAULTS, defaultWorkers } from './options.js';
 export type { SessionOptions, OccludeOptions, OcclusionResult, Prediction, Pass } from './occlude.js';
 export { OccludeError, invalidParameter } from './errors.js';
 export { planGrid, planAxis, patchRect, type PatchGrid, type Rect } from './plan/grid.js';
@@ -16,7 +17,8 @@ export { initBackend, type BackendRequest, type BackendInfo } from './model/back
 export { readMetadata, resolveInputSpec, type ModelMetadata, type InputSpec } from './model/metadata.js';
 export { colormapLut, COLORMAPS, type ColormapName } from './render/colormap.js';
 export { renderOverlay } from './render/overlay.js';
-export { saveOverlay, type RenderOptions } from './render/save.js';
+export { saveOverlay } from './render/save.js';
+export type { RenderOptions } from './options.js';
 export { resultJson } from './report/json.js';
 export { createProgram, run } from './cli/program.js';
 export { readManifest, evaluateCase, minimumPoint, energyShare, type CheckManifest, type CaseOutcome } from './report/check.js';

@@ -1,26 +1,26 @@
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { readImage, DEFAULT_MAX_PIXELS, type RgbImage } from './image/decode.js';
-import { resolveFill, describeFill, type FillSpec } from './image/fill.js';
+import { readImage, type RgbImage } from './image/decode.js';
+import { resolveFill } from './image/fill.js';
 import { Preprocessor } from './image/preprocess.js';
-import { initBackend, type BackendRequest, type BackendInfo } from './model/backends.js';
+import { initBackend, type BackendInfo } from './model/backends.js';
 import { loadModel, type LoadedModel } from './model/load.js';
 import { readMetadata, resolveInputSpec, type InputSpec, type ModelMetadata } from './model/metadata.js';
 import { resolveLabels, resolveClass, isProbabilityVector, softmaxInPlace, argmax, assertFinite } from './model/classes.js';
-import { planGrid, patchRect, strideWithinPatch, type Rect } from './plan/grid.js';
+import { planGrid, patchRect, type Rect } from './plan/grid.js';
 import { Accumulator, toDrop } from './heatmap/accumulate.js';
 import { runEngine } from './infer/engine.js';
 import { InProcessScorer, localScorer, type Scorer } from './infer/scorer.js';
-import { incrementalPlan, ENGINE_CHOICES, type Engine, type EngineRequest } from './infer/incremental/support.js';
+import { incrementalPlan, type Engine } from './infer/incremental/support.js';
 import { WorkerPool } from './infer/pool.js';
 import { ReferenceScorer } from './infer/reference.js';
 import { NO_PATCH, type FrameJob } from './infer/variants.js';
-import { autoBatchSize, DEFAULT_MEMORY_BUDGET, MAX_INCREMENTAL_BATCH } from './infer/batch.js';
+import { autoBatchSize, MAX_INCREMENTAL_BATCH } from './infer/batch.js';
 import { planWorkers, checkBatchSize, fixedBytes, footprint, fitBatch, type Footprint } from './plan/budget.js';
-import { positiveInteger, usageError, oneOf, OccludeError } from './errors.js';
+import { usageError, OccludeError } from './errors.js';
+import { DEFAULTS, BACKENDS, ENGINES, defaultWorkers, positiveInteger, oneOf, occlusionSettings, type BackendRequest, type EngineRequest, type FillSpec, type Mode } from './options.js';
 
 /** The model that ships with occlude (models/traffic-light), used when no model is given. */
 export const EMBEDDED_MODEL = fileURLToPath(new URL('../models/traffic-light', import.meta.url));
@@ -61,7 +61,7 @@ export interface OccludeOptions {
   stride?: number;
   fill?: FillSpec;
   /** prob: mean target probability; drop: baseline minus that mean */
-  mode?: 'prob' | 'drop';
+  mode?: Mode;
   /** passes; after each, the lowest-probability patch is greyed out permanently */
   iterate?: number;
   onProgress?(done: number, total: number): void;
@@ -111,7 +111,7 @@ export interface OcclusionResult {
   patch: number;
   stride: number;
   fill: string;
-  mode: 'prob' | 'drop';
+  mode: Mode;
   variants: number;
   /** variants that went through the model (the rest cannot change its input) */
   evaluated: number;
@@ -127,13 +127,6 @@ export interface OcclusionResult {
   seconds: number;
   /** the decoded image, for rendering */
   pixels: RgbImage;
-}
-
-export const DEFAULTS = { patch: 32, mode: 'prob' as const, fill: 0.5 as FillSpec, iterate: 1 };
-
-export function defaultWorkers(backend: string): number {
-  if (backend === 'node') return 1; // tfjs-node threads inside TensorFlow
-  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 }
 
 /**
@@ -165,9 +158,10 @@ export class Session {
     if (opts.workers !== undefined) positiveInteger('workers', opts.workers);
     if (opts.batchSize !== undefined) positiveInteger('batchSize', opts.batchSize);
     if (opts.memoryBudget !== undefined) positiveInteger('memoryBudget', opts.memoryBudget);
-    if (opts.backend !== undefined) oneOf('backend', opts.backend, ['auto', 'node', 'wasm', 'cpu']);
-    const engine = oneOf('engine', opts.engine ?? 'auto', ENGINE_CHOICES);
-    const backendInfo = await initBackend(opts.backend ?? 'auto');
+    if (opts.maxPixels !== undefined) positiveInteger('maxPixels', opts.maxPixels);
+    const backend = oneOf('backend', opts.backend ?? DEFAULTS.backend, BACKENDS);
+    const engine = oneOf('engine', opts.engine ?? DEFAULTS.engine, ENGINES);
+    const backendInfo = await initBackend(backend);
     const model = await loadModel(modelPath);
     try {
       const meta = await readMetadata(model.dir);
@@ -210,7 +204,7 @@ export class Session {
   }
 
   get budget(): number {
-    return this.opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+    return this.opts.memoryBudget ?? DEFAULTS.memoryBudget;
   }
 
   get weightBytes(): number {
@@ -264,7 +258,7 @@ export class Session {
   }
 
   async readImage(file: string): Promise<RgbImage> {
-    return readImage(file, { maxPixels: this.opts.maxPixels ?? DEFAULT_MAX_PIXELS });
+    return readImage(file, { maxPixels: this.opts.maxPixels ?? DEFAULTS.maxPixels });
   }
 
   private toProbabilities(raw: Float32Array, image: string): { probs: Float32Array; softmax: boolean } {
@@ -298,12 +292,8 @@ export class Session {
   /** The occlusion heat-map of one image file. */
   async occlude(file: string, o: OccludeOptions = {}): Promise<OcclusionResult> {
     const t0 = performance.now();
-    const patch = positiveInteger('patch', o.patch ?? DEFAULTS.patch);
-    const stride = strideWithinPatch(patch, positiveInteger('stride', o.stride ?? Math.max(1, Math.floor(patch / 2))));
-    const mode = oneOf('mode', o.mode ?? DEFAULTS.mode, ['prob', 'drop']);
-    const passes = positiveInteger('iterate', o.iterate ?? DEFAULTS.iterate);
-    const fillSpec = o.fill ?? DEFAULTS.fill;
-    const fillName = describeFill(fillSpec); // validates before any work
+    // every option is checked before any work
+    const { patch, stride, mode, iterate: passes, fill: fillSpec, fillName } = occlusionSettings(o);
     const requested = o.class === undefined ? null : resolveClass(o.class, this.labels);
     const extra = o.classes === 'all' ? this.labels.map((_, i) => i) : (o.classes ?? []).map((c) => resolveClass(c, this.labels));
 

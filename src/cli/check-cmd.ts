@@ -1,10 +1,10 @@
 import { EMBEDDED_MODEL, forClass, type OcclusionResult } from '../occlude.js';
-import { messageOf, shownPath } from '../errors.js';
+import { messageOf, shownPath, withName } from '../errors.js';
 import { readManifest, evaluateCase, errorOutcome, notRunOutcome, outcomeLine, type CaseOutcome, type CheckManifest } from '../report/check.js';
 import { junitXml, type JunitSuite } from '../report/junit.js';
 import { writeFileAtomic } from '../image/encode.js';
 import { Progress } from './progress.js';
-import { openSession, checkWritable, withName, interruption, type Io, type ModelFlags, type Reporter } from './common.js';
+import { openSession, checkWritable, interruption, type Io, type ModelFlags, type Reporter } from './common.js';
 
 /** `occlude check`: manifests of expected classes and evidence boxes, for CI. */
 export interface CheckFlags extends ModelFlags {

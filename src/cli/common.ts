@@ -1,11 +1,8 @@
 import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { Session, modelLabel, type SessionOptions } from '../occlude.js';
-import { OccludeError, usageError, runtimeError, messageOf, shownPath, fsReason } from '../errors.js';
-import type { BackendRequest } from '../model/backends.js';
-import type { EngineRequest } from '../infer/incremental/support.js';
-import { parseBytes } from '../infer/batch.js';
-import { strideWithinPatch, defaultStride } from '../plan/grid.js';
+import { OccludeError, runtimeError, messageOf, fsReason, withName } from '../errors.js';
+import { byteSize, patchAndStride, type BackendRequest, type EngineRequest } from '../options.js';
 import { FolderLock } from '../report/lock.js';
 
 /** What the CLI runs with: the common flags, the error reporter and the session. */
@@ -55,12 +52,7 @@ export interface ModelFlags {
 }
 
 export function sessionOptions(f: ModelFlags): SessionOptions {
-  let memoryBudget: number | undefined;
-  if (f.memoryBudget !== undefined) {
-    const b = parseBytes(f.memoryBudget);
-    if (b === null) throw usageError(`Expected size in bytes (e.g. 1GB, 512MB) for memory-budget but received ${JSON.stringify(f.memoryBudget)}`);
-    memoryBudget = b;
-  }
+  const memoryBudget = f.memoryBudget === undefined ? undefined : byteSize('memory-budget', f.memoryBudget);
   return {
     model: f.model,
     backend: f.backend,
@@ -110,11 +102,6 @@ export class Reporter {
   }
 }
 
-/** `file: message`, unless the message names the file already; the name quoted when it holds control characters. */
-export function withName(message: string, file: string): string {
-  return message.includes(shownPath(file)) ? message : `${shownPath(file)}: ${message}`;
-}
-
 export async function openSession(f: ModelFlags, rep: Reporter): Promise<Session> {
   const session = await Session.open(sessionOptions(f));
   rep.info(`model: ${modelLabel(session.modelPath)} (${session.model.kind}, input ${session.inputSpec().height}x${session.inputSpec().width}, labels ${session.labels.join(', ')})`);
@@ -138,7 +125,7 @@ export async function checkWritable(file: string): Promise<void> {
 
 /** --stride, or half the patch; a stride over the patch is a usage error. */
 export function strideOf(f: { patch: number; stride?: number }): number {
-  return strideWithinPatch(f.patch, f.stride ?? defaultStride(f.patch));
+  return patchAndStride(f.patch, f.stride).stride;
 }
 
 /** Run `fn` holding the lock of an output folder (a second run into it is refused while this one writes). */

@@ -3,18 +3,19 @@ import path from 'node:path';
 import { Session, modelLabel, forClass, type OccludeOptions, type OcclusionResult } from '../occlude.js';
 import { OccludeError, usageError, messageOf, shownPath, fsReason, isFatalWriteError } from '../errors.js';
 import type { ColormapName } from '../render/colormap.js';
-import { saveOverlay, parseRange, type RenderOptions } from '../render/save.js';
+import { saveOverlay } from '../render/save.js';
+import { colourRange, describeFill, type RenderOptions } from '../options.js';
 import { saveMap, checkMapPath } from '../heatmap/save.js';
 import { resultJson, resultText, predictionJson, type OutputPaths } from '../report/json.js';
 import { summaryRow, errorRow, writeSummary, readSummary, SummaryTable, SUMMARY_JSONL, type SummaryRow } from '../report/summary.js';
 import { checkRunFile, writeRunFile, modelDigest, inputSettings, RUN_FILE, type RunSettings } from '../report/run-file.js';
 import { resolveClass } from '../model/classes.js';
-import { describeFill } from '../image/fill.js';
 import { entriesFromSummary, writeReport } from '../report/page.js';
 import { makeFolder } from '../image/encode.js';
 import { expandInputs, type InputFile } from './inputs.js';
 import { Progress } from './progress.js';
-import { openSession, checkWritable, strideOf, withName, interruption, withFolderLock, type Io, type ModelFlags, type Reporter } from './common.js';
+import { withName } from '../errors.js';
+import { openSession, checkWritable, strideOf, interruption, withFolderLock, type Io, type ModelFlags, type Reporter } from './common.js';
 
 /** The main command (occlude IMAGES...) and `occlude predict`. */
 export interface OccludeFlags extends ModelFlags {
@@ -45,7 +46,7 @@ function outputPathFor(input: InputFile, f: OccludeFlags): string {
 
 export async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: Reporter): Promise<void> {
   // validate everything that does not need the model before loading it
-  const range = parseRange(f.range);
+  const range = colourRange(f.range);
   const stride = strideOf(f);
   if (f.saveMap) checkMapPath(f.saveMap);
   if (f.resume && !f.out) throw usageError('--resume needs --out DIR (it reads DIR/summary.jsonl)');
@@ -106,7 +107,7 @@ function outName(out: string | undefined, output: string): string {
   return out ? path.relative(out, output).split(path.sep).join('/') : output;
 }
 
-async function occludeAll(files: InputFile[], f: OccludeFlags & { stride: number }, range: ReturnType<typeof parseRange>, io: Io, rep: Reporter): Promise<void> {
+async function occludeAll(files: InputFile[], f: OccludeFlags & { stride: number }, range: RenderOptions['range'], io: Io, rep: Reporter): Promise<void> {
   let opts: OccludeOptions = {
     class: f.class,
     patch: f.patch,

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { OccludeError, runtimeError, messageOf } from '../errors.js';
 import { readRegularFile, type ReadLimit } from '../files.js';
+import { DEFAULTS } from '../options.js';
 
 /** An 8-bit RGB image, row-major, 3 bytes per pixel. */
 export interface RgbImage {
@@ -8,8 +9,6 @@ export interface RgbImage {
   height: number;
   data: Uint8Array;
 }
-
-export const DEFAULT_MAX_PIXELS = 50_000_000;
 
 /** Metadata an image file may carry beside its pixels (EXIF, ICC profile, XMP, thumbnails). */
 const METADATA_BYTES = 16 * 1024 ** 2;
@@ -28,7 +27,7 @@ export function imageByteLimit(maxPixels: number): ReadLimit {
  * workers can read it without copies.
  */
 export async function readImage(file: string, opts: { maxPixels?: number } = {}): Promise<RgbImage> {
-  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const maxPixels = opts.maxPixels ?? DEFAULTS.maxPixels;
   const input = await readRegularFile(file, imageByteLimit(maxPixels));
   if (input.length === 0) throw runtimeError(`${file}: empty file, not an image`, file);
   try {

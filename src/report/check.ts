@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readTextFile } from '../files.js';
-import { strideWithinPatch, defaultStride, type Rect } from '../plan/grid.js';
-import { usageError, messageOf, shownPath, OccludeError } from '../errors.js';
+import type { Rect } from '../plan/grid.js';
+import { usageError, messageOf, shownPath } from '../errors.js';
+import { DEFAULTS, RULES, patchAndStride, strideWithinPatch, positiveInteger, numberBetween, oneOf, describeFill, prefixed, type Rule } from '../options.js';
 
 /**
  * `occlude check` manifests:
@@ -11,7 +12,7 @@ import { usageError, messageOf, shownPath, OccludeError } from '../errors.js';
  *               "evidence": [{"left": 210, "top": 40, "width": 12, "height": 30}]}]}
  * Relative paths resolve against the manifest's folder.
  */
-export type Rule = 'min' | 'energy';
+export type { Rule };
 
 export interface CheckCase {
   image: string;
@@ -41,16 +42,10 @@ export interface CheckManifest {
   cases: (CheckCase & { file: string; name: string })[];
 }
 
-export const DEFAULT_MIN_SHARE = 0.5;
-
 function isBox(b: unknown): b is Rect {
   if (!b || typeof b !== 'object') return false;
   const r = b as Record<string, unknown>;
   return ['left', 'top', 'width', 'height'].every((k) => typeof r[k] === 'number' && Number.isFinite(r[k] as number)) && (r.width as number) > 0 && (r.height as number) > 0;
-}
-
-function posInt(v: unknown): boolean {
-  return typeof v === 'number' && Number.isInteger(v) && v > 0;
 }
 
 /** Read and validate a manifest; `embeddedModel` is used for "models/traffic-light" when no such folder is beside the manifest. */
@@ -65,8 +60,10 @@ export async function readManifest(file: string, embeddedModel: string): Promise
   return parseManifest(raw, file, embeddedModel);
 }
 
+/** Validate a manifest with the options' validators (options.ts); a message names the file and the case. */
 export function parseManifest(raw: unknown, file: string, embeddedModel: string): CheckManifest {
   const bad = (what: string) => usageError(`${file}: ${what}`, file);
+  const valid = <T>(where: string, fn: () => T): T => prefixed(`${file}: ${where}`, fn, file);
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('a manifest is a JSON object with "cases"');
   const m = raw as Record<string, unknown>;
   const dir = path.dirname(path.resolve(file));
@@ -78,23 +75,10 @@ export function parseManifest(raw: unknown, file: string, embeddedModel: string)
     const embedded = norm === 'embedded' || norm === 'embedded:traffic-light' || norm === 'models/traffic-light';
     model = embedded && !existsSync(resolved) ? embeddedModel : resolved;
   }
-  const patch = m.patch ?? 32;
-  if (!posInt(patch)) throw bad(`Expected positive integer for patch but received ${JSON.stringify(m.patch)}`);
-  const stride = m.stride ?? defaultStride(patch as number);
-  if (!posInt(stride)) throw bad(`Expected positive integer for stride but received ${JSON.stringify(m.stride)}`);
-  const within = (where: string, p: number, s: number) => {
-    try {
-      strideWithinPatch(p, s);
-    } catch (err) {
-      throw bad(`${where}${(err as OccludeError).message}`);
-    }
-  };
-  within('', patch as number, stride as number);
-  const rule = m.rule ?? 'min';
-  if (rule !== 'min' && rule !== 'energy') throw bad(`Expected min or energy for rule but received ${JSON.stringify(rule)}`);
-  const minShare = m.minShare ?? DEFAULT_MIN_SHARE;
-  if (typeof minShare !== 'number' || !(minShare > 0 && minShare <= 1)) throw bad(`Expected number between 0 and 1 for minShare but received ${JSON.stringify(minShare)}`);
-  if (m.fill !== undefined && typeof m.fill !== 'string' && typeof m.fill !== 'number') throw bad('"fill" must be a string or number');
+  const { patch, stride } = valid('', () => patchAndStride(m.patch ?? DEFAULTS.patch, m.stride));
+  const rule = valid('', () => oneOf('rule', m.rule ?? DEFAULTS.rule, RULES, 'min or energy'));
+  const minShare = valid('', () => numberBetween('minShare', m.minShare ?? DEFAULTS.minShare, 0, 1, true));
+  const fill = m.fill === undefined ? undefined : valid('', () => describeFill(m.fill));
   if (!Array.isArray(m.cases) || !m.cases.length) throw bad('"cases" must be a non-empty list');
   const names = new Set<string>();
   const cases = m.cases.map((c: unknown, i: number) => {
@@ -102,17 +86,16 @@ export function parseManifest(raw: unknown, file: string, embeddedModel: string)
     if (!c || typeof c !== 'object') throw bad(`${where} is not an object`);
     const k = c as Record<string, unknown>;
     if (typeof k.image !== 'string' || !k.image) throw bad(`${where} has no "image"`);
-    if (k.class !== undefined && typeof k.class !== 'string') throw bad(`${where} (${k.image}): "class" must be a string`);
+    const at = `${where} (${k.image}): `;
+    if (k.class !== undefined && typeof k.class !== 'string') throw bad(`${at}"class" must be a string`);
     if (k.evidence !== undefined && (!Array.isArray(k.evidence) || !k.evidence.every(isBox))) {
-      throw bad(`${where} (${k.image}): "evidence" must be a list of {left, top, width, height} boxes`);
+      throw bad(`${at}"evidence" must be a list of {left, top, width, height} boxes`);
     }
-    if (k.rule !== undefined && k.rule !== 'min' && k.rule !== 'energy') throw bad(`${where} (${k.image}): Expected min or energy for rule but received ${JSON.stringify(k.rule)}`);
-    if (k.minShare !== undefined && (typeof k.minShare !== 'number' || !(k.minShare > 0 && k.minShare <= 1))) {
-      throw bad(`${where} (${k.image}): Expected number between 0 and 1 for minShare but received ${JSON.stringify(k.minShare)}`);
-    }
-    if (k.patch !== undefined && !posInt(k.patch)) throw bad(`${where} (${k.image}): Expected positive integer for patch but received ${JSON.stringify(k.patch)}`);
-    if (k.stride !== undefined && !posInt(k.stride)) throw bad(`${where} (${k.image}): Expected positive integer for stride but received ${JSON.stringify(k.stride)}`);
-    within(`${where} (${k.image}): `, (k.patch as number | undefined) ?? (patch as number), (k.stride as number | undefined) ?? (stride as number));
+    if (k.rule !== undefined) valid(at, () => oneOf('rule', k.rule, RULES, 'min or energy'));
+    if (k.minShare !== undefined) valid(at, () => numberBetween('minShare', k.minShare, 0, 1, true));
+    if (k.patch !== undefined) valid(at, () => positiveInteger('patch', k.patch));
+    if (k.stride !== undefined) valid(at, () => positiveInteger('stride', k.stride));
+    valid(at, () => strideWithinPatch((k.patch as number | undefined) ?? patch, (k.stride as number | undefined) ?? stride));
     let name = typeof k.name === 'string' && k.name ? k.name : k.image;
     for (let n = 2; names.has(name); n++) name = `${k.image} #${n}`;
     names.add(name);
@@ -128,16 +111,7 @@ export function parseManifest(raw: unknown, file: string, embeddedModel: string)
       stride: k.stride as number | undefined,
     };
   });
-  return {
-    file,
-    model,
-    patch: patch as number,
-    stride: stride as number,
-    fill: m.fill === undefined ? undefined : String(m.fill),
-    rule,
-    minShare,
-    cases,
-  };
+  return { file, model, patch, stride, fill, rule, minShare, cases };
 }
 
 export interface MinimumPoint {

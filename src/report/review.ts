@@ -3,7 +3,8 @@ import { readTextFile } from '../files.js';
 import type { OcclusionResult } from '../occlude.js';
 import { renderOverlay, drawLabel } from '../render/overlay.js';
 import { mapTitle, contrastOf, contrastNote } from '../render/legend.js';
-import { resolveRange, RENDER_DEFAULTS, type RenderOptions } from '../render/save.js';
+import { resolveRange } from '../render/save.js';
+import { renderSettings, type RenderOptions } from '../options.js';
 import { encodePng, writeFileAtomic } from '../image/encode.js';
 import { usageError } from '../errors.js';
 import { parseCsv } from './summary.js';
@@ -117,12 +118,13 @@ export const SIDE_GAP = 8;
  */
 export async function saveSideBySide(file: string, left: OcclusionResult, right: OcclusionResult, o: RenderOptions = {}): Promise<void> {
   const { width, height } = left;
+  const s = renderSettings(o);
   const render = (r: OcclusionResult, label: string) => {
     const rgb = renderOverlay(r.pixels, r.map, {
-      colormap: o.colormap ?? RENDER_DEFAULTS.colormap,
-      alpha: o.alpha ?? RENDER_DEFAULTS.alpha,
-      range: resolveRange(r.map, o.range ?? RENDER_DEFAULTS.range),
-      legend: o.legend,
+      colormap: s.colormap,
+      alpha: s.alpha,
+      range: resolveRange(r.map, s.range),
+      legend: s.legend,
       title: mapTitle(r),
       note: contrastNote(contrastOf(r), r.class),
     });
