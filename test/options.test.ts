@@ -71,3 +71,10 @@ describe('validators: sharp-style usage errors', () => {
     expect(parseManifest({ cases: [{ image: 'a.jpg' }] }, 'm.json', '/model')).toMatchObject({ patch: 32, stride: 16, rule: 'min', minShare: 0.5 });
   });
 });
+
+describe('one percentage format for every output', () => {
+  it('two decimals, four where two would read 100.00% or 0.00%', async () => {
+    const { percent } = await import('../dist/report/format.js');
+    expect([0.929, 0.9995, 0.99996, 1, 0.0005, 0.00004, 0].map(percent)).toEqual(['92.90%', '99.95%', '99.9960%', '100.0000%', '0.05%', '0.0040%', '0.0000%']);
+  });
+});

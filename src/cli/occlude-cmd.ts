@@ -7,6 +7,7 @@ import { saveOverlay } from '../render/save.js';
 import { colourRange, describeFill, type RenderOptions } from '../options.js';
 import { saveMap, checkMapPath } from '../heatmap/save.js';
 import { resultJson, resultText, predictionJson, type OutputPaths } from '../report/json.js';
+import { percent } from '../report/format.js';
 import { summaryRow, errorRow, writeSummary, readSummary, SummaryTable, SUMMARY_JSONL, type SummaryRow } from '../report/summary.js';
 import { checkRunFile, writeRunFile, modelDigest, inputSettings, RUN_FILE, type RunSettings } from '../report/run-file.js';
 import { resolveClass } from '../model/classes.js';
@@ -246,8 +247,8 @@ export async function runPredict(args: string[], f: ModelFlags, io: Io, rep: Rep
         const p = await session.predict(input.file);
         if (f.json) io.stdout.write(JSON.stringify(predictionJson(p, modelLabel(session.modelPath), session.backend)) + '\n');
         else {
-          const all = Object.entries(p.probabilities).map(([k, v]) => `${k} ${(v * 100).toFixed(2)}%`).join(', ');
-          io.stdout.write(`${shownPath(p.image)}: ${p.class} (${(p.probability * 100).toFixed(2)}%)  [${all}]  backend ${session.backend}\n`);
+          const all = Object.entries(p.probabilities).map(([k, v]) => `${k} ${percent(v)}`).join(', ');
+          io.stdout.write(`${shownPath(p.image)}: ${p.class} (${percent(p.probability)})  [${all}]  backend ${session.backend}\n`);
         }
       } catch (err) {
         if (err instanceof OccludeError && err.kind === 'usage' && !err.file) throw err;

@@ -6,6 +6,7 @@ import { writeReport, relativeHref, type PageEntry } from '../report/page.js';
 import { readLabels, LabelIndex, confusion, confusionText, pairName, pairFolder, pairDescription, saveSideBySide } from '../report/review.js';
 import { writeFileAtomic, makeFolder } from '../image/encode.js';
 import { mapRange } from '../heatmap/accumulate.js';
+import { percent } from '../report/format.js';
 import { contrastOf, contrastNote } from '../render/legend.js';
 import { expandInputs, type InputFile } from './inputs.js';
 import { Progress } from './progress.js';
@@ -177,7 +178,6 @@ export async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Rep
       interrupted: io.signal?.aborted === true,
     };
     await writeFileAtomic(path.join(f.out, 'confusion.json'), JSON.stringify(doc, null, 1) + '\n');
-    const pct = (p: number) => (p * 100).toFixed(2) + '%';
     const entries: PageEntry[] = mistakes.map((m) => ({
       image: m.image,
       overlay: m.output ? relativeHref(report, m.output) : null,
@@ -193,7 +193,7 @@ export async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Rep
       truth: m.truth,
       lowContrast: m.predictedMap ? contrastNote(m.predictedMap.contrast, m.predicted) : null,
     note: m.predictedMap && m.trueMap
-        ? `left: ${m.predicted} map, min ${pct(m.predictedMap.minProbability)}; right: ${m.truth} map, ${pct(m.trueMap.probability)} unoccluded, up to ${pct(m.trueMap.maxProbability)}`
+        ? `left: ${m.predicted} map, min ${percent(m.predictedMap.minProbability)}; right: ${m.truth} map, ${percent(m.trueMap.probability)} unoccluded, up to ${percent(m.trueMap.maxProbability)}`
         : undefined,
     }));
     await writeReport(report, entries, {
@@ -208,7 +208,7 @@ export async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Rep
       for (const g of groups) {
         lines.push('', `${g.pair}: ${g.description} (${g.images.length})`);
         for (const m of mistakes.filter((x) => x.pair === g.pair)) {
-          lines.push(`  ${m.image}: predicted ${m.predicted} ${pct(m.probability)}, true ${m.truth} ${pct(m.probabilities[m.truth] ?? 0)}${m.output ? ` -> ${m.output}` : m.error ? ` (error: ${m.error})` : ''}`);
+          lines.push(`  ${m.image}: predicted ${m.predicted} ${percent(m.probability)}, true ${m.truth} ${percent(m.probabilities[m.truth] ?? 0)}${m.output ? ` -> ${m.output}` : m.error ? ` (error: ${m.error})` : ''}`);
         }
       }
       lines.push('', `confusion matrix: ${path.join(f.out, 'confusion.json')}`, `page: ${report}`, `backend: ${session.backend}`);

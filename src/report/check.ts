@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readTextFile } from '../files.js';
+import { percent } from './format.js';
 import type { Rect } from '../plan/grid.js';
 import { usageError, messageOf, shownPath } from '../errors.js';
 import { DEFAULTS, RULES, patchAndStride, strideWithinPatch, positiveInteger, numberBetween, oneOf, describeFill, prefixed, type Rule } from '../options.js';
@@ -217,7 +218,6 @@ export function energyShare(map: ArrayLike<number>, width: number, height: numbe
 }
 
 export const boxText = (b: Rect) => `${b.width}x${b.height} at (${b.left},${b.top})`;
-const pct = (p: number) => (p * 100).toFixed(p > 0.9999 || p < 0.0001 ? 4 : 2) + '%';
 
 export interface CaseOutcome {
   name: string;
@@ -265,8 +265,8 @@ export function evaluateCase(
   seconds = 0,
 ): CaseOutcome {
   const reasons: string[] = [];
-  const found: string[] = [`predicted ${predicted.class} (${pct(predicted.probability)})`];
-  if (c.class !== undefined && predicted.class !== c.class) reasons.push(`predicted ${predicted.class} (${pct(predicted.probability)}), expected ${c.class}`);
+  const found: string[] = [`predicted ${predicted.class} (${percent(predicted.probability)})`];
+  if (c.class !== undefined && predicted.class !== c.class) reasons.push(`predicted ${predicted.class} (${percent(predicted.probability)}), expected ${c.class}`);
   const rule = c.evidence?.length ? (c.rule ?? defaults.rule) : null;
   const minShare = rule === 'energy' ? (c.minShare ?? defaults.minShare) : null;
   let minimum: MinimumPoint | null = null;
@@ -289,8 +289,8 @@ export function evaluateCase(
       const e = energyShare(m.map, m.width, m.height, m.probability, boxes);
       share = e.share;
       if (e.total === 0) reasons.push(`occluding never lowers ${m.class}: no probability drop to share`);
-      else if (e.share >= minShare!) found.push(`${pct(e.share)} of the ${m.class} probability drop inside the boxes (at least ${pct(minShare!)} needed)`);
-      else reasons.push(`only ${pct(e.share)} of the ${m.class} probability drop inside the boxes (${list}); at least ${pct(minShare!)} needed`);
+      else if (e.share >= minShare!) found.push(`${percent(e.share)} of the ${m.class} probability drop inside the boxes (at least ${percent(minShare!)} needed)`);
+      else reasons.push(`only ${percent(e.share)} of the ${m.class} probability drop inside the boxes (${list}); at least ${percent(minShare!)} needed`);
     }
   }
   return {

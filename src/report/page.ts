@@ -106,7 +106,7 @@ var sortSel=document.getElementById('sort');
 var classSel=document.getElementById('filter-class');
 var groupSel=document.getElementById('filter-group');
 var count=document.getElementById('count');
-function pct(p){if(p===null||p===undefined)return '-';var v=p*100;return (v>99.99||v<0.01?v.toFixed(4):v.toFixed(2))+'%';}
+function pct(p){if(p===null||p===undefined)return '-';return (p*100).toFixed(p>0.9999||p<0.0001?4:2)+'%';}
 function el(tag,cls,text){var e=document.createElement(tag);if(cls)e.className=cls;if(text!==undefined)e.textContent=text;return e;}
 function cls(name){var s=el('span','cls cls-'+String(name).replace(/[^a-z0-9_-]/gi,''),name);return s;}
 var classes=[];entries.forEach(function(e){[e.predicted].forEach(function(c){if(c&&classes.indexOf(c)<0)classes.push(c);});});
