@@ -18,7 +18,7 @@ try {
     const image = await session.readImage(job.image);
     const spec = session.inputSpec();
     const scorer = session.workers > 1
-      ? await WorkerPool.start(session.workers, session.backend, session.model.file, 'full')
+      ? await WorkerPool.start(session.workers, session.backend, await session.model.workerSource(), 'full')
       : new InProcessScorer(session.model, session.backend);
     const batch = session.batchSize(spec, image); // what an occlusion run of the full engine uses
     await scorer.setFrame(frameOf(image, spec));

@@ -6,7 +6,7 @@ import { readImage, type RgbImage } from './image/decode.js';
 import { resolveFill } from './image/fill.js';
 import { Preprocessor } from './image/preprocess.js';
 import { initBackend, type BackendInfo } from './model/backends.js';
-import { loadModel, type LoadedModel } from './model/load.js';
+import { loadModel, type LoadedModel, type ModelInput } from './model/load.js';
 import { readMetadata, resolveInputSpec, type InputSpec, type ModelMetadata } from './model/metadata.js';
 import { resolveLabels, resolveClass, isProbabilityVector, softmaxInPlace, argmax, assertFinite } from './model/classes.js';
 import { planGrid, patchRect, type Rect } from './plan/grid.js';
@@ -26,8 +26,11 @@ import { DEFAULTS, BACKENDS, ENGINES, defaultWorkers, positiveInteger, oneOf, oc
 export const EMBEDDED_MODEL = fileURLToPath(new URL('../models/traffic-light', import.meta.url));
 
 export interface SessionOptions {
-  /** a model folder or model.json; default: the embedded traffic-light model */
-  model?: string;
+  /**
+   * a model folder or model.json, a tfjs IOHandler, or a LayersModel or GraphModel already loaded (it stays
+   * the caller's: close() does not dispose it); default: the embedded traffic-light model
+   */
+  model?: ModelInput;
   backend?: BackendRequest;
   /** inference worker threads (wasm/cpu); default: available cores. 1 scores in-process. */
   workers?: number;
@@ -140,7 +143,8 @@ export class Session {
   workersNote: string | null = null;
   private constructor(
     readonly model: LoadedModel,
-    readonly modelPath: string,
+    /** how results name the model: its absolute path, `embedded:traffic-light`, or `memory:layers-model`... */
+    readonly modelLabel: string,
     readonly backendInfo: BackendInfo,
     readonly labels: string[],
     private readonly meta: ModelMetadata | null,
@@ -151,8 +155,8 @@ export class Session {
   engineInfo: EngineChoice = { name: 'full', reason: 'not chosen yet' };
 
   static async open(opts: SessionOptions = {}): Promise<Session> {
-    const modelPath = opts.model ?? EMBEDDED_MODEL;
-    if (!opts.model && !existsSync(path.join(modelPath, 'model.json'))) {
+    const input = opts.model ?? EMBEDDED_MODEL;
+    if (!opts.model && !existsSync(path.join(EMBEDDED_MODEL, 'model.json'))) {
       throw usageError('no --model given and the embedded model is not installed (models/traffic-light); pass --model DIR');
     }
     if (opts.workers !== undefined) positiveInteger('workers', opts.workers);
@@ -162,11 +166,11 @@ export class Session {
     const backend = oneOf('backend', opts.backend ?? DEFAULTS.backend, BACKENDS);
     const engine = oneOf('engine', opts.engine ?? DEFAULTS.engine, ENGINES);
     const backendInfo = await initBackend(backend);
-    const model = await loadModel(modelPath);
+    const model = await loadModel(input);
     try {
-      const meta = await readMetadata(model.dir);
+      const meta = model.dir === null ? null : await readMetadata(model.dir);
       const labels = resolveLabels(model.outputs, opts.labels ?? meta?.labels, opts.labels ? '--labels' : 'occlude.json');
-      const session = new Session(model, modelPath, backendInfo, labels, meta, opts);
+      const session = new Session(model, typeof input === 'string' ? modelLabel(input) : model.file, backendInfo, labels, meta, opts);
       session.planMemory(); // also validates the preprocessing up front
       session.engineInfo = chooseEngine(model, engine, {
         exactReference: opts.exactReference === true,
@@ -208,7 +212,7 @@ export class Session {
   }
 
   get weightBytes(): number {
-    return this.model.source?.weightBytes ?? 0;
+    return this.model.weightBytes;
   }
 
   /** The memory budget holds for the whole process: workers and an explicit batch size must fit it. */
@@ -246,7 +250,7 @@ export class Session {
     const engine = this.engine;
     if (engine === 'reference') this.scorer = new ReferenceScorer(this.model, this.backendInfo.name);
     else if (this.workers <= 1) this.scorer = localScorer(this.model, this.backendInfo.name, engine);
-    else this.scorer = await WorkerPool.start(this.workers, this.backendInfo.name, this.model.file, engine);
+    else this.scorer = await WorkerPool.start(this.workers, this.backendInfo.name, await this.model.workerSource(), engine);
     return this.scorer;
   }
 
@@ -376,7 +380,7 @@ export class Session {
       image: file,
       width: image.width,
       height: image.height,
-      model: this.modelPath,
+      model: this.modelLabel,
       backend: this.backend,
       engine: this.engine,
       labels: this.labels,

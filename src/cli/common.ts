@@ -1,6 +1,6 @@
 import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
-import { Session, modelLabel, type SessionOptions } from '../occlude.js';
+import { Session, type SessionOptions } from '../occlude.js';
 import { OccludeError, runtimeError, messageOf, fsReason, withName } from '../errors.js';
 import { byteSize, patchAndStride, type BackendRequest, type EngineRequest } from '../options.js';
 import { FolderLock } from '../report/lock.js';
@@ -104,7 +104,7 @@ export class Reporter {
 
 export async function openSession(f: ModelFlags, rep: Reporter): Promise<Session> {
   const session = await Session.open(sessionOptions(f));
-  rep.info(`model: ${modelLabel(session.modelPath)} (${session.model.kind}, input ${session.inputSpec().height}x${session.inputSpec().width}, labels ${session.labels.join(', ')})`);
+  rep.info(`model: ${session.modelLabel} (${session.model.kind}, input ${session.inputSpec().height}x${session.inputSpec().width}, labels ${session.labels.join(', ')})`);
   const batch = `batch size: ${session.batchSize(session.inputSpec())} variants per forward pass${f.batchSize ? '' : ` (from the memory budget${f.exactReference ? '; smaller for large images with --exact-reference' : ''})`}`;
   rep.info(`backend: ${session.backend}${session.backendInfo.notes.length ? ` (${session.backendInfo.notes.join('; ')})` : ''}; workers: ${session.workers}${session.workersNote ? ` (${session.workersNote})` : ''}; ${batch}`);
   rep.info(`engine: ${session.engine} (${session.engineInfo.reason})`);

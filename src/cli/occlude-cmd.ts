@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Session, modelLabel, forClass, type OccludeOptions, type OcclusionResult } from '../occlude.js';
+import { Session, forClass, type OccludeOptions, type OcclusionResult } from '../occlude.js';
 import { OccludeError, usageError, messageOf, shownPath, fsReason, isFatalWriteError } from '../errors.js';
 import type { ColormapName } from '../render/colormap.js';
 import { saveOverlay } from '../render/save.js';
@@ -9,7 +9,7 @@ import { saveMap, checkMapPath } from '../heatmap/save.js';
 import { resultJson, resultText, predictionJson, type OutputPaths } from '../report/json.js';
 import { percent } from '../report/format.js';
 import { summaryRow, errorRow, writeSummary, readSummary, SummaryTable, SUMMARY_JSONL, type SummaryRow } from '../report/summary.js';
-import { checkRunFile, writeRunFile, modelDigest, inputSettings, RUN_FILE, type RunSettings } from '../report/run-file.js';
+import { checkRunFile, writeRunFile, inputSettings, RUN_FILE, type RunSettings } from '../report/run-file.js';
 import { resolveClass } from '../model/classes.js';
 import { entriesFromSummary, writeReport } from '../report/page.js';
 import { makeFolder } from '../image/encode.js';
@@ -67,7 +67,7 @@ export async function runOcclude(args: string[], f: OccludeFlags, io: Io, rep: R
 /** The settings recorded in DIR/run.json: what the results depend on. */
 async function runSettings(session: Session, f: OccludeFlags & { stride: number }): Promise<RunSettings> {
   return {
-    model: { path: modelLabel(session.modelPath), sha256: await modelDigest(session.model.source) },
+    model: { path: session.modelLabel, sha256: await session.model.digest() },
     labels: session.labels,
     class: f.class === undefined ? null : isAllClasses(f.class, session.labels) ? 'all' : session.labels[resolveClass(f.class, session.labels)],
     patch: f.patch,
@@ -166,7 +166,7 @@ async function occludeAll(files: InputFile[], f: OccludeFlags & { stride: number
         table.set(input.file, summaryRow(result, outName(f.out, paths.output)));
         await saveSummary();
         rep.info(`${input.file}: ${result.evaluated} of ${result.variants} variants through the model (the rest are outside what it sees), ${result.seconds.toFixed(2)} s, backend ${result.backend}, engine ${result.engine}`);
-        if (f.json) io.stdout.write(JSON.stringify(resultJson(result, paths, modelLabel(session!.modelPath))) + '\n');
+        if (f.json) io.stdout.write(JSON.stringify(resultJson(result, paths, session!.modelLabel)) + '\n');
         else io.stdout.write(resultText(result, paths).join('\n') + '\n');
       } catch (err) {
         progress.clear();
@@ -245,7 +245,7 @@ export async function runPredict(args: string[], f: ModelFlags, io: Io, rep: Rep
     for (const input of inputs.files) {
       try {
         const p = await session.predict(input.file);
-        if (f.json) io.stdout.write(JSON.stringify(predictionJson(p, modelLabel(session.modelPath), session.backend)) + '\n');
+        if (f.json) io.stdout.write(JSON.stringify(predictionJson(p, session.modelLabel, session.backend)) + '\n');
         else {
           const all = Object.entries(p.probabilities).map(([k, v]) => `${k} ${percent(v)}`).join(', ');
           io.stdout.write(`${shownPath(p.image)}: ${p.class} (${percent(p.probability)})  [${all}]  backend ${session.backend}\n`);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { modelLabel, forClass, type OcclusionResult } from '../occlude.js';
+import { forClass, type OcclusionResult } from '../occlude.js';
 import { OccludeError, usageError, messageOf } from '../errors.js';
 import type { ColormapName } from '../render/colormap.js';
 import { writeReport, relativeHref, type PageEntry } from '../report/page.js';
@@ -166,7 +166,7 @@ export async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Rep
       total: conf.total,
       correct: conf.correct,
       accuracy: conf.accuracy,
-      model: modelLabel(session.modelPath),
+      model: session.modelLabel,
       backend: session.backend,
       patch: f.patch,
       stride,

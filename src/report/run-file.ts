@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { InputSpec } from '../model/metadata.js';
-import type { ModelSource } from '../model/load.js';
 import { usageError } from '../errors.js';
-import { readRegularFile, readTextFile, isMissing } from '../files.js';
+import { readTextFile, isMissing } from '../files.js';
 import { writeFileAtomic } from '../image/encode.js';
 
 /**
@@ -33,14 +31,6 @@ interface RunFile {
   /** the folder the run was started in: the summary's relative image paths are relative to it */
   cwd: string;
   written: string;
-}
-
-/** SHA-256 over the model's files (model.json, then its weight files in manifest order); null for a SavedModel. */
-export async function modelDigest(source: ModelSource | null): Promise<string | null> {
-  if (!source) return null;
-  const hash = createHash('sha256');
-  for (const f of source.files) hash.update(await readRegularFile(f));
-  return hash.digest('hex');
 }
 
 export function inputSettings(spec: InputSpec): RunSettings['input'] {
