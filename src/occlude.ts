@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { readImage, type RgbImage } from './image/decode.js';
+import { decodeImage, imageName, type ImageInput, type RgbImage } from './image/decode.js';
 import { resolveFill } from './image/fill.js';
 import { Preprocessor } from './image/preprocess.js';
 import { initBackend, type BackendInfo } from './model/backends.js';
@@ -69,6 +69,8 @@ export interface OccludeOptions {
   iterate?: number;
   onProgress?(done: number, total: number): void;
   signal?: AbortSignal;
+  /** how results and messages name an image that is not a path (default `<buffer>`, `<pixels>`) */
+  name?: string;
 }
 
 export interface Prediction {
@@ -128,8 +130,6 @@ export interface OcclusionResult {
   /** how the variants were scored: full forward passes, the incremental engine, or the --exact-reference procedure */
   engine: Engine | 'reference';
   seconds: number;
-  /** the decoded image, for rendering */
-  pixels: RgbImage;
 }
 
 /**
@@ -261,8 +261,12 @@ export class Session {
     return [tf.memory().numTensors, ...pool];
   }
 
-  async readImage(file: string): Promise<RgbImage> {
-    return readImage(file, { maxPixels: this.opts.maxPixels ?? DEFAULTS.maxPixels });
+  /**
+   * Decode an image (a path, the bytes of an image file, or pixels) to RGB within the session's --max-pixels.
+   * Pass the result to occlude() and saveOverlay() to decode an image once.
+   */
+  async decode(image: ImageInput, name?: string): Promise<RgbImage> {
+    return decodeImage(image, { maxPixels: this.opts.maxPixels ?? DEFAULTS.maxPixels, name });
   }
 
   private toProbabilities(raw: Float32Array, image: string): { probs: Float32Array; softmax: boolean } {
@@ -278,8 +282,9 @@ export class Session {
   }
 
   /** Classify without occluding. */
-  async predict(file: string): Promise<Prediction> {
-    const image = await this.readImage(file);
+  async predict(input: ImageInput, o: { name?: string } = {}): Promise<Prediction> {
+    const file = imageName(input, o.name);
+    const image = await this.decode(input, o.name);
     const spec = this.inputSpec();
     preprocessorFor(file, image, spec);
     const scorer = new InProcessScorer(this.model, this.backendInfo.name);
@@ -293,15 +298,16 @@ export class Session {
     return { width: image.width, height: image.height, data: image.data, fill, occluders, spec };
   }
 
-  /** The occlusion heat-map of one image file. */
-  async occlude(file: string, o: OccludeOptions = {}): Promise<OcclusionResult> {
+  /** The occlusion heat-map of one image: a path, the bytes of an image file, or decoded pixels. */
+  async occlude(input: ImageInput, o: OccludeOptions = {}): Promise<OcclusionResult> {
     const t0 = performance.now();
     // every option is checked before any work
     const { patch, stride, mode, iterate: passes, fill: fillSpec, fillName } = occlusionSettings(o);
     const requested = o.class === undefined ? null : resolveClass(o.class, this.labels);
     const extra = o.classes === 'all' ? this.labels.map((_, i) => i) : (o.classes ?? []).map((c) => resolveClass(c, this.labels));
 
-    const image = await this.readImage(file);
+    const file = imageName(input, o.name);
+    const image = await this.decode(input, o.name);
     if (patch > image.width || patch > image.height) {
       throw usageError(`${file}: patch ${patch} is larger than the image (${image.width}x${image.height})`, file);
     }
@@ -402,7 +408,6 @@ export class Session {
       map: target.map,
       maps,
       seconds: (performance.now() - t0) / 1000,
-      pixels: image,
     };
   }
 
@@ -464,10 +469,10 @@ function preprocessorFor(file: string, image: RgbImage, spec: InputSpec): Prepro
 }
 
 /** One-shot helper: open a session, occlude one image, close. */
-export async function occludeImage(file: string, opts: SessionOptions & OccludeOptions = {}): Promise<OcclusionResult> {
+export async function occludeImage(image: ImageInput, opts: SessionOptions & OccludeOptions = {}): Promise<OcclusionResult> {
   const session = await Session.open(opts);
   try {
-    return await session.occlude(file, opts);
+    return await session.occlude(image, opts);
   } finally {
     await session.close();
   }

@@ -3,12 +3,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
-import { Session, EMBEDDED_MODEL, OccludeError } from '../dist/index.js';
-import { maxAbsDiff, ROOT } from './helpers.js';
+import sharp from 'sharp';
+import { Session, EMBEDDED_MODEL, OccludeError, renderOverlay, saveOverlay } from '../dist/index.js';
+import { maxAbsDiff, ROOT, tmpdir } from './helpers.js';
 
 /**
  * The library as an app that already has tfjs uses it: the model as a path, an IOHandler, or a
- * LayersModel it loaded itself (the same tfjs engine: occlude's tfjs packages are peer dependencies).
+ * LayersModel it loaded itself (the same tfjs engine: occlude's tfjs packages are peer dependencies);
+ * the image as a path, a Buffer or decoded pixels.
  */
 const FRAME = path.join(ROOT, 'fixtures', 'red-single.jpg');
 const O = { class: 'red', patch: 64, stride: 32 };
@@ -70,5 +72,40 @@ describe('a model from anywhere', () => {
     const err = await Session.open({ model: { notAModel: true } as never }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OccludeError);
     expect((err as OccludeError).message).toBe('a model is a folder or model.json, a tfjs IOHandler, a LayersModel or a GraphModel');
+  });
+});
+
+describe('an image from anywhere', () => {
+  it('a Buffer (a file\'s bytes), decoded pixels (RGB, RGBA, grey): the same map as the file, named as given', async () => {
+    const file = await byPath.occlude(FRAME, O);
+    const buffer = await byPath.occlude(readFileSync(FRAME), O);
+    expect(buffer.image).toBe('<buffer>');
+    expect(maxAbsDiff(buffer.map, file.map)).toBe(0);
+    const { data, info } = await sharp(FRAME).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const rgba = await byPath.occlude({ width: info.width, height: info.height, data, channels: 4 }, { ...O, name: 'camera frame 7' });
+    expect(rgba.image).toBe('camera frame 7');
+    expect(maxAbsDiff(rgba.map, file.map)).toBe(0);
+    const pixels = await byPath.decode(FRAME);
+    expect(maxAbsDiff((await byPath.occlude(pixels, O)).map, file.map)).toBe(0);
+    expect((await byPath.predict(readFileSync(FRAME))).class).toBe('red');
+    const grey = new Uint8Array(64 * 48).fill(128);
+    expect((await byPath.predict({ width: 64, height: 48, data: grey })).image).toBe('<pixels>');
+  });
+
+  it('results are plain data: no decoded image in them; the overlay takes the image beside the result', async () => {
+    const r = await byPath.occlude(readFileSync(FRAME), O);
+    expect(Object.keys(r)).not.toContain('pixels');
+    const png = await renderOverlay(r, readFileSync(FRAME));
+    expect(await sharp(png).metadata()).toMatchObject({ format: 'png', width: 455, height: 256 });
+    const dir = tmpdir('occlude-api-');
+    await saveOverlay(path.join(dir, 'o.png'), r, FRAME, { colormap: 'viridis', range: [0, 1] });
+    expect(readFileSync(path.join(dir, 'o.png')).subarray(1, 4).toString()).toBe('PNG');
+    const other = await renderOverlay(r, { width: 10, height: 10, data: new Uint8Array(300) }).catch((e: unknown) => e);
+    expect((other as Error).message).toBe("<buffer>: the image is 10x10, the result's map 455x256: render a result over the image it was computed on");
+  });
+
+  it('pixels of the wrong length are a usage error', async () => {
+    const err = await byPath.occlude({ width: 10, height: 10, data: new Uint8Array(7) }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'usage', message: 'Expected 100 pixels of 1, 3 or 4 bytes for <pixels> data but received "7 bytes"' });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { colormapLut, lutIndex, COLORMAPS } from '../dist/render/colormap.js';
-import { renderOverlay, scaleLabels } from '../dist/render/overlay.js';
+import { drawOverlay, scaleLabels } from '../dist/render/overlay.js';
 import { formatTick } from '../dist/render/font.js';
 
 const rgb = (lut: Uint8Array, i: number) => [lut[i * 3], lut[i * 3 + 1], lut[i * 3 + 2]];
@@ -52,7 +52,7 @@ describe('overlay and legend', () => {
     const h = 120;
     const image = { width: w, height: h, data: new Uint8Array(w * h * 3).fill(100) };
     const map = new Float32Array(w * h).fill(1);
-    const out = renderOverlay(image, map, { colormap: 'gray', alpha: 0.5, range: { lo: 0, hi: 1 } });
+    const out = drawOverlay(image, map, { colormap: 'gray', alpha: 0.5, range: { lo: 0, hi: 1 } });
     expect(out.length).toBe(w * h * 3);
     expect(out[0]).toBe(Math.round(0.5 * 100 + 0.5 * 255)); // top-left: blended, no legend there
     // the colour bar's top (hi) is brighter than its bottom (lo) on the right edge

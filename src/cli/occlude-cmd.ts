@@ -13,6 +13,7 @@ import { checkRunFile, writeRunFile, inputSettings, RUN_FILE, type RunSettings }
 import { resolveClass } from '../model/classes.js';
 import { entriesFromSummary, writeReport } from '../report/page.js';
 import { makeFolder } from '../image/encode.js';
+import type { RgbImage } from '../image/decode.js';
 import { expandInputs, type InputFile } from './inputs.js';
 import { Progress } from './progress.js';
 import { withName } from '../errors.js';
@@ -156,13 +157,15 @@ async function occludeAll(files: InputFile[], f: OccludeFlags & { stride: number
         if (f.out) await makeFolder(path.dirname(output));
         await checkWritable(output);
         if (f.saveMap) await checkWritable(f.saveMap);
-        const result = await session!.occlude(input.file, {
+        const image = await session!.decode(input.file); // once: for the sweep and the overlay
+        const result = await session!.occlude(image, {
           ...opts,
+          name: input.file,
           onProgress: (d, total) => progress.update(path.basename(input.file), done, files.length, d, total, variantsSoFar + d),
         });
         variantsSoFar += result.variants;
         progress.clear();
-        const paths = await saveOutputs(result, output, f, range, allClasses);
+        const paths = await saveOutputs(result, image, output, f, range, allClasses);
         table.set(input.file, summaryRow(result, outName(f.out, paths.output)));
         await saveSummary();
         rep.info(`${input.file}: ${result.evaluated} of ${result.variants} variants through the model (the rest are outside what it sees), ${result.seconds.toFixed(2)} s, backend ${result.backend}, engine ${result.engine}`);
@@ -220,17 +223,17 @@ export function classFile(file: string, label: string): string {
 }
 
 /** Write the overlay (and --save-map) of a result: the target's, or with --class all one per class. */
-async function saveOutputs(result: OcclusionResult, output: string, f: OccludeFlags, range: RenderOptions['range'], allClasses: boolean): Promise<OutputPaths & { output: string }> {
+async function saveOutputs(result: OcclusionResult, image: RgbImage, output: string, f: OccludeFlags, range: RenderOptions['range'], allClasses: boolean): Promise<OutputPaths & { output: string }> {
   const render = { colormap: f.colormap, alpha: f.alpha, range, legend: f.legend };
   if (!allClasses) {
-    await saveOverlay(output, result, render);
+    await saveOverlay(output, result, image, render);
     if (f.saveMap) await saveMap(f.saveMap, result.map, result.width, result.height);
     return { output, map: f.saveMap ?? null };
   }
   const classes: NonNullable<OutputPaths['classes']> = [];
   for (const m of [...result.maps].sort((a, b) => a.classIndex - b.classIndex)) {
     const files = { class: m.class, output: classFile(output, m.class), map: f.saveMap ? classFile(f.saveMap, m.class) : null };
-    await saveOverlay(files.output, forClass(result, m.class), render);
+    await saveOverlay(files.output, forClass(result, m.class), image, render);
     if (files.map) await saveMap(files.map, m.map, result.width, result.height);
     classes.push(files);
   }

@@ -114,7 +114,9 @@ export async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Rep
         if (io.signal?.aborted) break;
         try {
           // one sweep gives both maps: every forward pass outputs every class
-          const r = await session.occlude(input.file, {
+          const image = await session.decode(input.file);
+          const r = await session.occlude(image, {
+            name: input.file,
             patch: f.patch,
             stride,
             fill: f.fill,
@@ -128,7 +130,7 @@ export async function runReview(args: string[], f: ReviewFlags, io: Io, rep: Rep
           progress.clear();
           const output = path.join(f.out, pairFolder(fr.truth, fr.predicted), input.relative.replace(/\.[^./\\]+$/, '') + '.review.png');
           await makeFolder(path.dirname(output));
-          await saveSideBySide(output, maps[0], maps[1], { colormap: f.colormap, alpha: f.alpha, legend: f.legend });
+          await saveSideBySide(output, image, maps[0], maps[1], { colormap: f.colormap, alpha: f.alpha, legend: f.legend });
           const info = (r: OcclusionResult) => ({ class: r.class, probability: r.probability, minProbability: r.minProbability, minPatch: r.minPatch, maxProbability: mapRange(r.map).max, contrast: contrastOf(r) });
           m.output = output;
           m.predictedMap = info(maps[0]);

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { readTextFile } from '../files.js';
 import type { OcclusionResult } from '../occlude.js';
-import { renderOverlay, drawLabel } from '../render/overlay.js';
-import { mapTitle, contrastOf, contrastNote } from '../render/legend.js';
-import { resolveRange } from '../render/save.js';
-import { renderSettings, type RenderOptions } from '../options.js';
+import { drawLabel } from '../render/overlay.js';
+import { overlayRgb, imageOf } from '../render/save.js';
+import type { RenderOptions } from '../options.js';
+import type { ImageInput } from '../image/decode.js';
 import { encodePng, writeFileAtomic } from '../image/encode.js';
 import { usageError } from '../errors.js';
 import { parseCsv } from './summary.js';
@@ -116,18 +116,11 @@ export const SIDE_GAP = 8;
  * the true class's on the right, each on its own colour scale (with its title), with a dark gap
  * between them. Each half is labelled at its top left: `predicted: red`, `true: none`.
  */
-export async function saveSideBySide(file: string, left: OcclusionResult, right: OcclusionResult, o: RenderOptions = {}): Promise<void> {
+export async function saveSideBySide(file: string, image: ImageInput, left: OcclusionResult, right: OcclusionResult, o: RenderOptions = {}): Promise<void> {
   const { width, height } = left;
-  const s = renderSettings(o);
+  const pixels = await imageOf(left, image);
   const render = (r: OcclusionResult, label: string) => {
-    const rgb = renderOverlay(r.pixels, r.map, {
-      colormap: s.colormap,
-      alpha: s.alpha,
-      range: resolveRange(r.map, s.range),
-      legend: s.legend,
-      title: mapTitle(r),
-      note: contrastNote(contrastOf(r), r.class),
-    });
+    const { rgb } = overlayRgb(r, pixels, o);
     const m = Math.max(3, Math.round(height * 0.03));
     drawLabel(rgb, width, height, label, m, m);
     return rgb;

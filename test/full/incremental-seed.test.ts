@@ -55,7 +55,7 @@ describe('incremental equals full passes on the seed model and the dashcam frame
     for (const name of FRAMES) {
       it(`${name}, patch ${patch} / stride ${stride}`, async () => {
         const file = path.join(DASHCAM, name);
-        const image = await session.readImage(file);
+        const image = await session.decode(file);
         const spec = session.inputSpec();
         const job = { width: image.width, height: image.height, data: image.data, fill: { kind: 'constant' as const, rgb: [0.5, 0.5, 0.5] as [number, number, number] }, occluders: [], spec };
         await Promise.all([full.setFrame(job), inc.setFrame(job)]);
