@@ -2,9 +2,10 @@
  * occlude: occlusion sensitivity heat-maps (Zeiler & Fergus 2014) for TF.js
  * image classifiers. The CLI (src/cli) is a thin layer over this API.
  */
-export { Session, occludeImage, EMBEDDED_MODEL } from './occlude.js';
+export { Session, occludeImage, EMBEDDED_MODEL } from './session.js';
 export { DEFAULTS, defaultWorkers } from './options.js';
-export type { SessionOptions, OccludeOptions, OcclusionResult, Prediction, Pass } from './occlude.js';
+export type { SessionOptions, OccludeOptions } from './session.js';
+export type { OcclusionResult, Prediction, Pass, ClassMap } from './result.js';
 export { OccludeError, invalidParameter } from './errors.js';
 export { planGrid, planAxis, patchRect, type PatchGrid, type Rect } from './plan/grid.js';
 export { Accumulator, toDrop, mapRange } from './heatmap/accumulate.js';

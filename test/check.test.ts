@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { evaluateCase, minimumPoint, parseManifest } from '../dist/report/check.js';
 import { junitXml } from '../dist/report/junit.js';
-import { EMBEDDED_MODEL } from '../dist/occlude.js';
+import { EMBEDDED_MODEL } from '../dist/session.js';
 import { ROOT, tmpdir, runCli } from './helpers.js';
 
 /** The check rules on hand-made maps, manifests, JUnit XML, and `occlude check` on the fixtures with the embedded model. */

@@ -3,7 +3,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Session, OccludeError } from '../dist/index.js';
 import { parseManifest } from '../dist/report/check.js';
-import { EMBEDDED_MODEL } from '../dist/occlude.js';
+import { EMBEDDED_MODEL } from '../dist/session.js';
 import { ROOT, tmpdir, runCli } from './helpers.js';
 
 /**

@@ -1,4 +1,5 @@
-import { EMBEDDED_MODEL, forClass, type OcclusionResult } from '../occlude.js';
+import { EMBEDDED_MODEL } from '../session.js';
+import { forClass, type OcclusionResult } from '../result.js';
 import { messageOf, shownPath, withName } from '../errors.js';
 import { readManifest, evaluateCase, errorOutcome, notRunOutcome, outcomeLine, type CaseOutcome, type CheckManifest } from '../report/check.js';
 import { junitXml, type JunitSuite } from '../report/junit.js';

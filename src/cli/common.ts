@@ -1,6 +1,6 @@
 import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
-import { Session, type SessionOptions } from '../occlude.js';
+import { Session, type SessionOptions } from '../session.js';
 import { OccludeError, runtimeError, messageOf, fsReason, withName } from '../errors.js';
 import { byteSize, patchAndStride, type BackendRequest, type EngineRequest } from '../options.js';
 import { FolderLock } from '../report/lock.js';

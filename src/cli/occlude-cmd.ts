@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Session, forClass, type OccludeOptions, type OcclusionResult } from '../occlude.js';
+import { Session, type OccludeOptions } from '../session.js';
+import { forClass, type OcclusionResult } from '../result.js';
 import { OccludeError, usageError, messageOf, shownPath, fsReason, isFatalWriteError } from '../errors.js';
 import type { ColormapName } from '../render/colormap.js';
 import { saveOverlay } from '../render/save.js';

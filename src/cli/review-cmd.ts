@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { forClass, type OcclusionResult } from '../occlude.js';
+import { forClass, type OcclusionResult } from '../result.js';
 import { OccludeError, usageError, messageOf } from '../errors.js';
 import type { ColormapName } from '../render/colormap.js';
 import { writeReport, relativeHref, type PageEntry } from '../report/page.js';

@@ -4,7 +4,6 @@
  * dependencies). Each becomes a LoadedModel: its input and class count checked, and what a worker
  * thread loads its own copy from.
  */
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, LayersModel } from '@tensorflow/tfjs-layers';
 import { loadGraphModel, GraphModel } from '@tensorflow/tfjs-converter';

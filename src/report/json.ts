@@ -1,4 +1,4 @@
-import type { OcclusionResult, Prediction } from '../occlude.js';
+import type { OcclusionResult, Prediction } from '../result.js';
 import { shownPath } from '../errors.js';
 import { percent } from './format.js';
 import { mapRange } from '../heatmap/accumulate.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { readTextFile } from '../files.js';
-import type { OcclusionResult } from '../occlude.js';
+import type { OcclusionResult } from '../result.js';
 import { drawLabel } from '../render/overlay.js';
 import { overlayRgb, imageOf } from '../render/save.js';
 import type { RenderOptions } from '../options.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { OcclusionResult } from '../occlude.js';
+import type { OcclusionResult } from '../result.js';
 import type { Rect } from '../plan/grid.js';
 import { writeFileAtomic } from '../image/encode.js';
 import { contrastOf } from '../render/legend.js';

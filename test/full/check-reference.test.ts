@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { evaluateCase, minimumPoint, energyShare, readManifest } from '../../dist/report/check.js';
-import { EMBEDDED_MODEL } from '../../dist/occlude.js';
+import { EMBEDDED_MODEL } from '../../dist/session.js';
 import { DASHCAM, REFERENCE, ROOT, readF32, reference, shared } from '../helpers.js';
 
 /** The check rules on the reference maps of ../shared/dashcam, and checks/dashcam.json (what .ci/run checks). */

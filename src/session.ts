@@ -1,3 +1,7 @@
+/**
+ * The session: a loaded model on an active backend, with its worker threads, that classifies images and
+ * computes their occlusion heat-maps. Every workflow (src/runs) and the CLI go through it.
+ */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
@@ -13,7 +17,9 @@ import { planGrid, patchRect, type Rect } from './plan/grid.js';
 import { Accumulator, toDrop } from './heatmap/accumulate.js';
 import { runEngine } from './infer/engine.js';
 import { InProcessScorer, localScorer, type Scorer } from './infer/scorer.js';
-import { incrementalPlan, type Engine } from './infer/incremental/support.js';
+import type { Engine } from './infer/incremental/support.js';
+import { chooseEngine, type EngineChoice } from './plan/engine.js';
+import type { Prediction, ClassMap, Pass, OcclusionResult } from './result.js';
 import { WorkerPool } from './infer/pool.js';
 import { ReferenceScorer } from './infer/reference.js';
 import { NO_PATCH, type FrameJob } from './infer/variants.js';
@@ -71,65 +77,6 @@ export interface OccludeOptions {
   signal?: AbortSignal;
   /** how results and messages name an image that is not a path (default `<buffer>`, `<pixels>`) */
   name?: string;
-}
-
-export interface Prediction {
-  image: string;
-  class: string;
-  classIndex: number;
-  probability: number;
-  probabilities: Record<string, number>;
-}
-
-/** The heat-map of one class. */
-export interface ClassMap {
-  class: string;
-  classIndex: number;
-  /** the class's probability on the unoccluded image */
-  probability: number;
-  minProbability: number;
-  minPatch: Rect;
-  /** height x width, row-major, in the result's mode */
-  map: Float32Array;
-}
-
-export interface Pass {
-  probability: number;
-  minProbability: number;
-  minPatch: Rect;
-}
-
-export interface OcclusionResult {
-  image: string;
-  width: number;
-  height: number;
-  model: string;
-  backend: string;
-  labels: string[];
-  predicted: { class: string; classIndex: number; probability: number };
-  class: string;
-  classIndex: number;
-  /** target-class probability on the unoccluded image */
-  probability: number;
-  probabilities: Record<string, number>;
-  softmaxApplied: boolean;
-  patch: number;
-  stride: number;
-  fill: string;
-  mode: Mode;
-  variants: number;
-  /** variants that went through the model (the rest cannot change its input) */
-  evaluated: number;
-  minProbability: number;
-  minPatch: Rect;
-  iterations?: Pass[];
-  /** the heat-map of the last pass (height x width, row-major) */
-  map: Float32Array;
-  /** every class mapped in the sweep, the target first */
-  maps: ClassMap[];
-  /** how the variants were scored: full forward passes, the incremental engine, or the --exact-reference procedure */
-  engine: Engine | 'reference';
-  seconds: number;
 }
 
 /**
@@ -416,46 +363,6 @@ export class Session {
     this.scorer = null;
     this.model.dispose();
   }
-}
-
-/** The result seen from one of its classes' maps (it must be among `maps`), as if that class had been the target. */
-export function forClass(r: OcclusionResult, cls: string): OcclusionResult {
-  const m = r.maps.find((x) => x.class === cls);
-  if (!m) throw new Error(`no map of class ${cls} in this result (maps: ${r.maps.map((x) => x.class).join(', ')})`);
-  return { ...r, class: m.class, classIndex: m.classIndex, probability: m.probability, minProbability: m.minProbability, minPatch: m.minPatch, map: m.map, iterations: undefined };
-}
-
-export interface EngineChoice {
-  name: Engine | 'reference';
-  /** why this engine runs the model */
-  reason: string;
-  /** incremental: bytes of one frame's cached activations (null when the model's sizes are open) */
-  cacheBytes?: number | null;
-}
-
-/**
- * The engine for a model: `auto` takes the incremental engine when it can run the model
- * and its cached activations fit the memory budget; asking for `incremental` on a model
- * it cannot run is a usage error.
- */
-export function chooseEngine(
-  model: LoadedModel,
-  request: EngineRequest,
-  o: { exactReference: boolean; fits: (cacheBytes: number) => boolean; workers: number; budget: number },
-): EngineChoice {
-  if (o.exactReference) return { name: 'reference', reason: '--exact-reference: the straightforward procedure' };
-  if (request === 'full') return { name: 'full', reason: 'asked for' };
-  const plan = incrementalPlan(model);
-  let reason = 'reason' in plan ? plan.reason : null;
-  const cacheBytes = 'reason' in plan ? null : plan.cacheBytes;
-  if (!reason && !o.fits(cacheBytes ?? 0)) {
-    reason = `one frame's cached activations (${((cacheBytes ?? 0) / 2 ** 20).toFixed(0)} MB in each of ${o.workers} worker(s)) do not fit the memory budget of ${(o.budget / 2 ** 20).toFixed(0)} MB`;
-  }
-  if (reason || 'reason' in plan) {
-    if (request === 'incremental') throw usageError(`--engine incremental cannot run ${model.file}: ${reason}`, model.file);
-    return { name: 'full', reason: reason! };
-  }
-  return { name: 'incremental', reason: `the layers before ${plan.frontier.join(', ') || 'the output'} are recomputed only where a patch changes them`, cacheBytes };
 }
 
 /** The image's preprocessor; an image that does not fit the model's input (smaller than its crop) is that image's error. */
