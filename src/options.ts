@@ -207,14 +207,14 @@ export interface RenderOptions {
   colormap?: ColormapName;
   /** the heat-map's opacity over the image, 0..1 (default 0.6) */
   alpha?: number;
-  /** 'auto' (the map's min and max, the default) or [lo, hi] */
-  range?: RangeSpec;
+  /** 'auto' (the map's min and max, the default), [lo, hi], or the text 'lo,hi' */
+  range?: RangeSpec | string;
   /** draw the colour bar (default true) */
   legend?: boolean;
 }
 
 /** Rendering options, validated, with their defaults. */
-export function renderSettings(o: RenderOptions = {}): Required<RenderOptions> {
+export function renderSettings(o: RenderOptions = {}): Required<RenderOptions> & { range: RangeSpec } {
   return {
     colormap: oneOf('colormap', o.colormap ?? DEFAULTS.colormap, COLORMAPS),
     alpha: numberBetween('alpha', o.alpha ?? DEFAULTS.alpha, 0, 1),

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync
 import path from 'node:path';
 import sharp from 'sharp';
 import { run } from '../dist/cli/program.js';
-import { expandInputs } from '../dist/cli/inputs.js';
+import { expandInputs } from '../dist/runs/inputs.js';
 import { parseCsv, CSV_COLUMNS } from '../dist/report/summary.js';
 import { BIN, ROOT, tmpdir, runCli } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { globToRegExp } from '../dist/cli/inputs.js';
+import { globToRegExp } from '../dist/runs/inputs.js';
 
 describe('glob patterns', () => {
   const cases: [string, string, boolean][] = [

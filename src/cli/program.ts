@@ -1,11 +1,17 @@
+/**
+ * The command line: flags (commander) to the runs' options, and the exit code. Each command's file
+ * (occlude-cmd, predict-cmd, review-cmd, check-cmd) maps its flags and prints its results; the work is
+ * in src/runs and src/session.ts.
+ */
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option, InvalidArgumentError } from 'commander';
 import { OccludeError, usageError, messageOf } from '../errors.js';
 import { DEFAULTS, BACKENDS, ENGINES, MODES, COLORMAPS, integerText, numberText, heightWidthText, numbersText } from '../options.js';
 import { Reporter, type Io, type ModelFlags } from './common.js';
-import { runOcclude, runPredict, type OccludeFlags } from './occlude-cmd.js';
-import { runReview, type ReviewFlags } from './review-cmd.js';
-import { runCheck, type CheckFlags } from './check-cmd.js';
+import { runOccludeCmd, type OccludeFlags } from './occlude-cmd.js';
+import { runPredictCmd } from './predict-cmd.js';
+import { runReviewCmd, type ReviewFlags } from './review-cmd.js';
+import { runCheckCmd, type CheckFlags } from './check-cmd.js';
 
 export type { Io } from './common.js';
 
@@ -55,18 +61,7 @@ function addModelOptions(cmd: Command, o: { labels?: boolean; json?: string } = 
     .option('--debug', 'show stack traces of errors');
 }
 
-
 export type Runner = { code: number };
-
-
-
-
-
-
-
-
-
-
 
 /** Patch, fill and rendering flags shared by the main command and `review`. */
 function addOcclusionOptions(cmd: Command): Command {
@@ -126,13 +121,13 @@ the summary and the page).`,
         program.outputHelp({ error: true });
         throw usageError('no image given');
       }
-      await runWith(rep, state, () => runOcclude(images, flags, io, rep));
+      await runWith(rep, state, () => runOccludeCmd(images, flags, io, rep));
     });
 
   const predict = program.command('predict').description('classify images without occluding').argument('<images...>', 'image files or folders');
   addModelOptions(predict).action(async (images: string[], flags: ModelFlags) => {
     const rep = new Reporter(io, flags);
-    await runWith(rep, state, () => runPredict(images, flags, io, rep));
+    await runWith(rep, state, () => runPredictCmd(images, flags, io, rep));
   });
   const review = program
     .command('review')
@@ -154,7 +149,7 @@ left the predicted class's heat-map, right the true class's. Exit code 0 (mistak
     )
     .action(async (images: string[], flags: ReviewFlags) => {
       const rep = new Reporter(io, flags);
-      await runWith(rep, state, () => runReview(images, flags, io, rep));
+      await runWith(rep, state, () => runReviewCmd(images, flags, io, rep));
     });
 
   const check = program
@@ -177,7 +172,7 @@ Exit codes: 0 all cases pass, 1 a case fails, 2 a bad manifest, 130 interrupted 
     )
     .action(async (manifests: string[], flags: CheckFlags) => {
       const rep = new Reporter(io, flags);
-      await runWith(rep, state, () => runCheck(manifests, flags, io, rep));
+      await runWith(rep, state, () => runCheckCmd(manifests, flags, io, rep));
     });
   return program;
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { writeFileAtomic, encodeGray16Png } from '../image/encode.js';
+import { encodeGray16Png } from '../image/encode.js';
+import { writeFileAtomic } from '../files.js';
 import { usageError } from '../errors.js';
 import { mapRange } from './accumulate.js';
 

@@ -1,6 +1,7 @@
 /** The rendering functions of the API: a result's overlay over its image, as PNG bytes or a file. */
 import type { OcclusionResult } from '../result.js';
-import { encodePng, writeFileAtomic } from '../image/encode.js';
+import { encodePng } from '../image/encode.js';
+import { writeFileAtomic } from '../files.js';
 import { decodeImage, type ImageInput, type RgbImage } from '../image/decode.js';
 import { mapRange } from '../heatmap/accumulate.js';
 import { usageError } from '../errors.js';

@@ -4,7 +4,8 @@ import { percent } from './format.js';
 import { mapRange } from '../heatmap/accumulate.js';
 import { contrastOf, contrastNote, LOW_CONTRAST } from '../render/legend.js';
 
-export interface OutputPaths {
+/** The files written for one image: its overlay, its raw map, and with class 'all' each class's. */
+export interface OutputFiles {
   output?: string | null;
   map?: string | null;
   /** --class all: each class's overlay (and map) */
@@ -12,10 +13,10 @@ export interface OutputPaths {
 }
 
 /** The --json object of one image (stable field names: scripts depend on them). */
-export function resultJson(r: OcclusionResult, paths: OutputPaths, modelLabel: string) {
+export function resultJson(r: OcclusionResult, paths: OutputFiles) {
   return {
     image: r.image,
-    model: modelLabel,
+    model: r.model,
     backend: r.backend,
     engine: r.engine,
     labels: r.labels,
@@ -60,7 +61,7 @@ export function predictionJson(p: Prediction, modelLabel: string, backend: strin
 const box = (b: { left: number; top: number; width: number; height: number }) => `the ${b.width}x${b.height} patch at (${b.left},${b.top})`;
 
 /** Human-readable lines for one result. */
-export function resultText(r: OcclusionResult, paths: OutputPaths): string[] {
+export function resultText(r: OcclusionResult, paths: OutputFiles): string[] {
   const lines = [
     `${shownPath(r.image)}: predicted ${r.predicted.class} (${percent(r.predicted.probability)})`,
     `  target ${r.class}: ${percent(r.probability)} unoccluded; minimum ${percent(r.minProbability)} when ${box(r.minPatch)} is covered`,

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { writeFileAtomic } from '../image/encode.js';
+import { writeFileAtomic } from '../files.js';
 import type { SummaryRow } from './summary.js';
 import { contrastNote } from '../render/legend.js';
 

@@ -5,7 +5,8 @@ import { drawLabel } from '../render/overlay.js';
 import { overlayRgb, imageOf } from '../render/save.js';
 import type { RenderOptions } from '../options.js';
 import type { ImageInput } from '../image/decode.js';
-import { encodePng, writeFileAtomic } from '../image/encode.js';
+import { encodePng } from '../image/encode.js';
+import { writeFileAtomic } from '../files.js';
 import { usageError } from '../errors.js';
 import { parseCsv } from './summary.js';
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { InputSpec } from '../model/metadata.js';
 import { usageError } from '../errors.js';
 import { readTextFile, isMissing } from '../files.js';
-import { writeFileAtomic } from '../image/encode.js';
+import { writeFileAtomic } from '../files.js';
 
 /**
  * DIR/run.json: the settings of the run that wrote an --out folder. Rows computed with other settings
