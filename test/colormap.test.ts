@@ -27,6 +27,11 @@ describe('colormaps', () => {
     expect(rgb(colormapLut('inferno'), 255)).toEqual([0xfc, 0xff, 0xa4]);
   });
 
+  it('viridis and inferno are matplotlib\'s 256-entry tables (entries 64, 128, 192)', () => {
+    expect([64, 128, 192].map((i) => rgb(colormapLut('viridis'), i))).toEqual([[59, 82, 139], [33, 145, 140], [94, 201, 98]]);
+    expect([64, 128, 192].map((i) => rgb(colormapLut('inferno'), i))).toEqual([[87, 16, 110], [188, 55, 84], [249, 142, 9]]);
+  });
+
   it('sequential maps grow in lightness', () => {
     for (const name of ['afmhot', 'viridis', 'inferno', 'gray'] as const) {
       const l = colormapLut(name);
