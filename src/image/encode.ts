@@ -32,21 +32,3 @@ export function insertTextChunks(png: Buffer, text: Record<string, string>): Buf
   });
   return Buffer.concat([png.subarray(0, ihdrEnd), ...chunks, png.subarray(ihdrEnd)]);
 }
-
-/** Read the tEXt chunks of a PNG. */
-export function readTextChunks(png: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let off = 8;
-  while (off + 8 <= png.length) {
-    const len = png.readUInt32BE(off);
-    const type = png.toString('latin1', off + 4, off + 8);
-    if (type === 'tEXt') {
-      const body = png.subarray(off + 8, off + 8 + len);
-      const nul = body.indexOf(0);
-      out[body.toString('latin1', 0, nul)] = body.toString('latin1', nul + 1);
-    }
-    if (type === 'IEND') break;
-    off += 12 + len;
-  }
-  return out;
-}
