@@ -144,3 +144,43 @@ describe('occlude check (CLI) on the fixtures with the embedded model', () => {
     expect(r.err).toMatch(/broken\.json: not valid JSON/);
   });
 });
+
+describe('expected failures ("expect": "fail")', () => {
+  const write = (name: string, cases: object[]) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, JSON.stringify({ patch: 64, stride: 32, cases }));
+    return file;
+  };
+  const green = () => path.join(FIXTURES, 'green-single.jpg');
+  const red = () => path.join(FIXTURES, RED);
+
+  it('a known miss that fails is XFAIL: exit 0, <skipped type="xfail"> in JUnit, its status in JSON', async () => {
+    const file = write('xfail.json', [{ image: green(), class: 'red', expect: 'fail', reason: 'a green frame labelled red' }, { image: red(), class: 'red' }]);
+    const junit = path.join(dir, 'xfail.xml');
+    const r = await cli(['check', file, '--junit', junit, '--workers', '1']);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toBe(`XFAIL ${green()}: predicted green (99.24%), expected red (expected to fail: a green frame labelled red)`);
+    expect(r.out).toMatch(/\n1 passed, 0 failed, 1 expected to fail; backend /);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/<testsuites name="occlude check" tests="2" failures="0" errors="0" skipped="1"/);
+    expect(xml).toContain('<skipped message="expected to fail (a green frame labelled red): predicted green (99.24%), expected red" type="xfail"/>');
+    const j = await cli(['check', file, '--workers', '1', '--json']);
+    const lines = j.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.status, l.pass, l.expect, l.expectReason])).toEqual([['xfail', false, 'fail', 'a green frame labelled red'], ['pass', true, 'pass', null]]);
+  });
+
+  it('a known miss that passes is XPASS and fails the check (exit 1), so that the mark comes off', async () => {
+    const file = write('xpass.json', [{ image: red(), class: 'red', expect: 'fail', reason: 'thought to be missed' }]);
+    const junit = path.join(dir, 'xpass.xml');
+    const r = await cli(['check', file, '--junit', junit, '--workers', '1']);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^XPASS .*red-single\.jpg: predicted red \(99\.36%\) \(expected to fail: thought to be missed; it passes now: take "expect": "fail" off the case\)$/m);
+    expect(r.out).toMatch(/\n0 passed, 0 failed, 1 passed unexpectedly; backend /);
+    expect(readFileSync(junit, 'utf8')).toMatch(/failures="1" errors="0" skipped="0"[^]*<failure message="passed, but expected to fail \(thought to be missed\): take &quot;expect&quot;: &quot;fail&quot; off the case" type="xpass">/);
+  });
+
+  it('"expect" is pass or fail, and "fail" needs a reason', () => {
+    expect(() => parseManifest({ cases: [{ image: 'a.jpg', expect: 'fail' }] }, 'm.json', EMBEDDED_MODEL)).toThrow(/^m\.json: case 1 \(a\.jpg\): "expect": "fail" needs a "reason" \(why the case is expected to fail\)$/);
+    expect(() => parseManifest({ cases: [{ image: 'a.jpg', expect: 'maybe' }] }, 'm.json', EMBEDDED_MODEL)).toThrow(/^m\.json: case 1 \(a\.jpg\): Expected pass or fail for expect but received "maybe"$/);
+  });
+});

@@ -150,4 +150,18 @@ describe('fixtures/manifest.json', () => {
     const gd = m.cases.find((c: { image: string }) => c.image === 'green-double.jpg');
     expect(gd.evidence).toHaveLength(2);
   });
+
+  it('is what `npm run fixtures` writes (frames and manifest), known misses marked "expect": "fail" with a reason', () => {
+    const out = mkdtempSync(join(tmpdir(), 'fixtures-'));
+    try {
+      execFileSync(process.execPath, [join(process.cwd(), 'dist', 'synth', 'cli.js'), '--fixtures', '--out', out]);
+      for (const f of readdirSync(dir).filter((n) => n === 'manifest.json' || n.endsWith('.jpg'))) expect(Buffer.compare(readFileSync(join(out, f)), readFileSync(join(dir, f))), f).toBe(0);
+      const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+      const misses = m.cases.filter((c: { expect?: string }) => c.expect === 'fail');
+      expect(misses.map((c: { image: string }) => c.image)).toEqual(['night-green.jpg']);
+      for (const c of misses) expect(c.reason.length).toBeGreaterThan(10);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 });

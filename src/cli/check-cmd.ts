@@ -25,7 +25,9 @@ export async function runCheckCmd(manifests: string[], f: CheckFlags, io: Io, re
       },
     },
   ).finally(() => events.progressBar.clear());
-  say(`${r.passed} passed, ${r.failed} failed${r.notRun ? `, ${r.notRun} not run` : ''}${r.backend ? `; backend ${r.backend}` : ''}${f.junit ? ` (JUnit: ${f.junit})` : ''}`);
-  if (r.failed) rep.code = Math.max(rep.code, 1);
-  rep.interrupted((prefix) => `${prefix}: ${r.passed + r.failed} of ${r.passed + r.failed + r.notRun} case(s) run`);
+  const extra = [r.expectedFailures && `${r.expectedFailures} expected to fail`, r.unexpectedPasses && `${r.unexpectedPasses} passed unexpectedly`, r.notRun && `${r.notRun} not run`].filter(Boolean);
+  say(`${r.passed} passed, ${r.failed} failed${extra.map((e) => `, ${e}`).join('')}${r.backend ? `; backend ${r.backend}` : ''}${f.junit ? ` (JUnit: ${f.junit})` : ''}`);
+  if (!r.ok) rep.code = Math.max(rep.code, 1);
+  const cases = r.suites.reduce((n, s) => n + s.outcomes.length, 0);
+  rep.interrupted((prefix) => `${prefix}: ${cases - r.notRun} of ${cases} case(s) run`);
 }

@@ -28,7 +28,22 @@ export interface CheckCase {
   minShare?: number;
   patch?: number;
   stride?: number;
+  /** "fail": a known miss, expected to fail (with `reason`); when it passes, the check fails, so that the mark comes off */
+  expect?: Expect;
+  reason?: string;
 }
+
+export type Expect = 'pass' | 'fail';
+
+/**
+ * What became of a case: it passed; it failed (or could not be processed: error); it failed as its
+ * manifest expects (xfail); it passed although expected to fail (xpass: a failure of the check); or
+ * it never ran (not-run: the run was cut short).
+ */
+export type CaseStatus = 'pass' | 'fail' | 'error' | 'xfail' | 'xpass' | 'not-run';
+
+/** Whether a case is as it should be: it passed, or it failed as expected. */
+export const isOk = (s: CaseStatus): boolean => s === 'pass' || s === 'xfail';
 
 export interface CheckManifest {
   /** the manifest file */
@@ -96,6 +111,8 @@ export function parseManifest(raw: unknown, file: string, embeddedModel: string)
     if (k.minShare !== undefined) valid(at, () => numberBetween('minShare', k.minShare, 0, 1, true));
     if (k.patch !== undefined) valid(at, () => positiveInteger('patch', k.patch));
     if (k.stride !== undefined) valid(at, () => positiveInteger('stride', k.stride));
+    if (k.expect !== undefined) valid(at, () => oneOf('expect', k.expect, ['pass', 'fail'] as const, 'pass or fail'));
+    if (k.expect === 'fail' && (typeof k.reason !== 'string' || !k.reason.trim())) throw bad(`${at}"expect": "fail" needs a "reason" (why the case is expected to fail)`);
     valid(at, () => strideWithinPatch((k.patch as number | undefined) ?? patch, (k.stride as number | undefined) ?? stride));
     let name = typeof k.name === 'string' && k.name ? k.name : k.image;
     for (let n = 2; names.has(name); n++) name = `${k.image} #${n}`;
@@ -110,6 +127,8 @@ export function parseManifest(raw: unknown, file: string, embeddedModel: string)
       minShare: k.minShare as number | undefined,
       patch: k.patch as number | undefined,
       stride: k.stride as number | undefined,
+      expect: k.expect as Expect | undefined,
+      reason: k.expect === 'fail' ? (k.reason as string) : undefined,
     };
   });
   return { file, model, patch, stride, fill, rule, minShare, cases };
@@ -243,6 +262,18 @@ export interface CaseOutcome {
   error: string | null;
   /** false for a case that never ran (the run was interrupted or stopped before it) */
   ran: boolean;
+  /** pass, fail, error, xfail (failed as expected), xpass (passed although expected to fail) or not-run */
+  status: CaseStatus;
+  /** what the manifest expects: pass, or fail (a known miss) */
+  expect: Expect;
+  /** why the case is expected to fail (null when it is expected to pass) */
+  expectReason: string | null;
+}
+
+type CaseOf = { name: string; image: string; class?: string; evidence?: Rect[]; expect?: Expect; reason?: string };
+
+function expectation(c: CaseOf): Pick<CaseOutcome, 'expect' | 'expectReason'> {
+  return c.expect === 'fail' ? { expect: 'fail', expectReason: c.reason ?? '' } : { expect: 'pass', expectReason: null };
 }
 
 export interface MapInfo {
@@ -258,7 +289,7 @@ export interface MapInfo {
 
 /** Decide one case from the prediction and (when the case has evidence) the heat-map of its class. */
 export function evaluateCase(
-  c: { name: string; image: string; class?: string; evidence?: Rect[]; rule?: Rule; minShare?: number },
+  c: CaseOf & { rule?: Rule; minShare?: number },
   defaults: { rule: Rule; minShare: number },
   predicted: { class: string; probability: number },
   m: MapInfo | null,
@@ -313,10 +344,12 @@ export function evaluateCase(
     seconds: Math.round(seconds * 1000) / 1000,
     error: null,
     ran: true,
+    status: reasons.length ? (c.expect === 'fail' ? 'xfail' : 'fail') : c.expect === 'fail' ? 'xpass' : 'pass',
+    ...expectation(c),
   };
 }
 
-export function errorOutcome(c: { name: string; image: string; class?: string; evidence?: Rect[] }, error: string, seconds = 0): CaseOutcome {
+export function errorOutcome(c: CaseOf, error: string, seconds = 0): CaseOutcome {
   return {
     name: c.name,
     image: c.image,
@@ -337,15 +370,23 @@ export function errorOutcome(c: { name: string; image: string; class?: string; e
     seconds: Math.round(seconds * 1000) / 1000,
     error,
     ran: true,
+    status: 'error',
+    ...expectation(c),
   };
 }
 
 /** A case that did not run: an error, so that a run cut short never looks green. */
-export function notRunOutcome(c: { name: string; image: string; class?: string; evidence?: Rect[] }, why: string): CaseOutcome {
-  return { ...errorOutcome(c, `not run: ${why}`), ran: false };
+export function notRunOutcome(c: CaseOf, why: string): CaseOutcome {
+  return { ...errorOutcome(c, `not run: ${why}`), ran: false, status: 'not-run' };
 }
 
-/** `PASS name: details` or `FAIL name: reasons`. */
+/**
+ * `PASS name: details` or `FAIL name: reasons`; a known miss reads `XFAIL name: reasons (expected to
+ * fail: why)`, and one that passes `XPASS name: details (expected to fail: why; ...)`.
+ */
 export function outcomeLine(o: CaseOutcome): string {
-  return o.pass ? `PASS ${shownPath(o.name)}: ${o.detail}` : `FAIL ${shownPath(o.name)}: ${o.reasons.join('; ')}`;
+  const name = shownPath(o.name);
+  if (o.status === 'xfail') return `XFAIL ${name}: ${o.reasons.join('; ')} (expected to fail: ${o.expectReason})`;
+  if (o.status === 'xpass') return `XPASS ${name}: ${o.detail} (expected to fail: ${o.expectReason}; it passes now: take "expect": "fail" off the case)`;
+  return o.pass ? `PASS ${name}: ${o.detail}` : `FAIL ${name}: ${o.reasons.join('; ')}`;
 }

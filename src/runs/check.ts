@@ -8,7 +8,7 @@ import { EMBEDDED_MODEL } from '../session.js';
 import { forClass, type OcclusionResult } from '../result.js';
 import { messageOf, shownPath, withName } from '../errors.js';
 import { writeFileAtomic, checkWritable } from '../files.js';
-import { readManifest, evaluateCase, errorOutcome, notRunOutcome, type CaseOutcome, type CheckManifest } from '../report/check.js';
+import { readManifest, evaluateCase, errorOutcome, notRunOutcome, isOk, type CaseOutcome, type CheckManifest } from '../report/check.js';
 import { junitXml, type JunitSuite } from '../report/junit.js';
 import { asOccludeError, useSession, ProgressMeter, type RunEvents } from './events.js';
 
@@ -33,8 +33,15 @@ export interface CheckResult {
   /** one per manifest, with every case (those that did not run too) */
   suites: JunitSuite[];
   passed: number;
+  /** cases that failed, or could not be processed, when they were expected to pass */
   failed: number;
+  /** known misses ("expect": "fail") that failed, as expected */
+  expectedFailures: number;
+  /** known misses that passed: failures of the check (take the mark off) */
+  unexpectedPasses: number;
   notRun: number;
+  /** every case ran and is as it should be (passed, or failed as expected) */
+  ok: boolean;
   /** the backend the cases ran on ('' when none ran) */
   backend: string;
   interrupted: boolean;
@@ -63,9 +70,9 @@ export async function runCheck(o: CheckOptions, events: CheckEvents = {}): Promi
     if (o.junit) await writeFileAtomic(o.junit, junitXml(suites)).catch((e: unknown) => events.error?.(asOccludeError(e)));
   }
   const all = suites.flatMap((s) => s.outcomes);
-  const notRun = all.filter((x) => !x.ran).length;
-  const failed = all.filter((x) => !x.pass).length - notRun;
-  return { suites, passed: all.length - failed - notRun, failed, notRun, backend, interrupted: o.signal?.aborted === true };
+  const count = (...s: CaseOutcome['status'][]) => all.filter((x) => s.includes(x.status)).length;
+  const r = { passed: count('pass'), failed: count('fail', 'error'), expectedFailures: count('xfail'), unexpectedPasses: count('xpass'), notRun: count('not-run') };
+  return { suites, ...r, ok: all.every((x) => isOk(x.status)), backend, interrupted: o.signal?.aborted === true };
 }
 
 /** Run one manifest's cases into its suite (until interrupted); returns the backend. */

@@ -81,9 +81,10 @@ async function pool<T>(n: number, conc: number, fn: (i: number) => Promise<T>): 
   return out;
 }
 
-/** A frame's manifest entry (the same for data sets and fixtures; `note` only for fixtures). */
-function caseOf(image: string, { scene, visibility }: Frame, note?: string): ManifestCase {
-  return { image, class: scene.cls, evidence: evidenceOf(scene.cls, scene.lights), lights: scene.lights, time: scene.time, visibility, note };
+/** A frame's manifest entry (the same for data sets and fixtures; `note` and a known miss only for fixtures). */
+function caseOf(image: string, { scene, visibility }: Frame, note?: string, knownMiss?: string): ManifestCase {
+  const miss = knownMiss ? { expect: 'fail' as const, reason: knownMiss } : {};
+  return { image, class: scene.cls, evidence: evidenceOf(scene.cls, scene.lights), lights: scene.lights, time: scene.time, visibility, note, ...miss };
 }
 
 async function main(): Promise<void> {
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
       const height = spec.opts.height ?? 256;
       const frame = await generateFrame(FIXTURE_SEED, i, { ...spec.opts, width, height });
       await writeFile(join(a.out, spec.image), frame.jpeg);
-      return caseOf(spec.image, frame, spec.note);
+      return caseOf(spec.image, frame, spec.note, spec.knownMiss);
     });
   } else {
     command = `npm run synth -- --count ${a.count} --seed ${a.seed} --size ${a.width}x${a.height}${a.start ? ` --start ${a.start}` : ''}`;
