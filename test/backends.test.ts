@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { selectBackend, loaders } from '../dist/model/backends.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { defaultWorkers } from '../dist/index.js';
+import { defaultWorkers } from '../dist/options.js';
 
 const missing = async () => {
   throw new Error("Cannot find package '@tensorflow/tfjs-node'");

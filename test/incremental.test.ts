@@ -5,7 +5,8 @@ import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { Session, initBackend, type OcclusionResult } from '../dist/index.js';
+import { Session, type OcclusionResult } from '../dist/index.js';
+import { initBackend } from '../dist/model/backends.js';
 import { convAxis, shiftAxis, outputRange, inputWindow, placeWindow, type AxisOp } from '../dist/infer/incremental/geometry.js';
 import { ROOT, maxAbsDiff, runCli, saveLayersModel, tmpdir } from './helpers.js';
 

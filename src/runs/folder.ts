@@ -279,14 +279,14 @@ class FolderRun {
     const { saveMap: mapFile } = this.o;
     if (!allClasses) {
       await saveOverlay(output, result, image, this.s.render);
-      if (mapFile) await saveMap(mapFile, result.map, result.width, result.height);
+      if (mapFile) await saveMap(mapFile, result);
       return { output, map: mapFile ?? null };
     }
     const classes: NonNullable<OutputFiles['classes']> = [];
     for (const m of [...result.maps].sort((a, b) => a.classIndex - b.classIndex)) {
       const files = { class: m.class, output: classFile(output, m.class), map: mapFile ? classFile(mapFile, m.class) : null };
       await saveOverlay(files.output, forClass(result, m.class), image, this.s.render);
-      if (files.map) await saveMap(files.map, m.map, result.width, result.height);
+      if (files.map) await saveMap(files.map, { map: m.map, width: result.width, height: result.height });
       classes.push(files);
     }
     const target = classes.find((c) => c.class === result.class)!;
