@@ -37,6 +37,7 @@ export function runtimeError(message: string, file?: string, cause?: unknown): O
   return new OccludeError(message, { kind: 'runtime', file, cause });
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /**

@@ -304,7 +304,7 @@ export class Session {
         },
         batchSize,
         inflight: scorer.workers * 2,
-        onProgress: o.onProgress && ((d, t) => o.onProgress!(pass * grid.count + d, passes * grid.count)),
+        onProgress: o.onProgress && ((d) => o.onProgress!(pass * grid.count + d, passes * grid.count)),
         signal: o.signal,
       });
       evaluated += stats.evaluated;

@@ -78,7 +78,7 @@ describe('occlusion from the CLI (in-process)', () => {
     expect(r.out).toContain('predicted red');
     expect(r.out).toContain('target green');
     expect(r.out).toContain('o2.png');
-    expect(r.out).toMatch(/^  backend: (node|wasm|cpu), engine: (incremental|full|reference)$/m); // the active backend is always named
+    expect(r.out).toMatch(/^ {2}backend: (node|wasm|cpu), engine: (incremental|full|reference)$/m); // the active backend is always named
   });
 
   it('saves the raw map as .f32, .json and 16-bit .png', async () => {

@@ -2,10 +2,14 @@ import path from 'node:path';
 import type { CaseOutcome } from './check.js';
 import { outcomeLine } from './check.js';
 
+/** The characters XML 1.0 cannot hold (tab, newline and carriage return are the only controls it can). */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const NOT_XML = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
 /** Text and attribute values for XML 1.0: escaped, with characters XML cannot hold removed. */
 export function xmlEscape(s: string): string {
   return s
-    .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+    .replace(NOT_XML, '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

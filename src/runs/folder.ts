@@ -119,6 +119,8 @@ class FolderRun {
   // the summary: one row per image, earlier runs' rows first; rewritten (atomically) as each image finishes
   private table = new SummaryTable();
   private readonly meter: ProgressMeter;
+  /** images found complete in the folder (resume) */
+  private resumed = 0;
 
   constructor(
     private readonly o: FolderOptions,
@@ -192,7 +194,6 @@ class FolderRun {
     const { o, files, events } = this;
     let done = 0;
     let stopped: string | null = null;
-    let resumed = 0;
     try {
       if (o.out) await this.claimFolder(o.out, await this.open()); // the run file names the model and its preprocessing
       // resume: an image is done when its summary row has no error and its overlay exists
@@ -204,7 +205,8 @@ class FolderRun {
           this.table.set(input.file, { ...prev, image: input.file });
         } else todo.push(input);
       }
-      done = resumed = files.length - todo.length;
+      this.resumed = files.length - todo.length;
+      done += this.resumed;
       if (o.resume) events.notice?.(`resuming: ${done} of ${files.length} image(s) already done`);
       const session = todo.length ? await this.open() : null;
       // class 'all': one sweep, one overlay per class (frame.occlusion.red.png, ...)
@@ -267,7 +269,7 @@ class FolderRun {
       rows,
       done: rows.filter((r) => !r.error).length,
       failed: rows.filter((r) => r.error).length,
-      resumed,
+      resumed: this.resumed,
       stopped: stopped && done < files.length ? stopped : null,
       interrupted: o.signal?.aborted === true,
       summary: o.out ? path.join(o.out, SUMMARY_CSV) : null,

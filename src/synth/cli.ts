@@ -59,6 +59,7 @@ function parseArgs(argv: string[]): Args {
       }
       case '-h':
       case '--help': usage();
+      // eslint-disable-next-line no-fallthrough -- usage() exits
       default: usage(`unknown argument ${k}`);
     }
   }
