@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 /**
  * npm run synth -- --count N --seed S --out DIR [--size WxH] [--start I] [--concurrency C]
- * npm run synth -- --fixtures --out fixtures
+ * npm run fixtures                  (= npm run synth -- --fixtures --out fixtures)
  *
  * Writes N procedurally generated dash-cam frames (JPEG) and DIR/manifest.json.
- * The same arguments always give byte-identical files.
+ * The same arguments always give byte-identical files. Arguments are parsed with commander, as the CLI's are.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { generateFrame, type Frame } from './render.js';
 import { evidenceOf, type Manifest, type ManifestCase } from './manifest.js';
 import { FIXTURES, FIXTURE_SEED } from './fixtures.js';
 
-interface Args {
+export interface SynthArgs {
   count: number;
   seed: number;
   out: string;
@@ -23,50 +25,41 @@ interface Args {
   fixtures: boolean;
 }
 
-function usage(msg?: string): never {
-  if (msg) process.stderr.write(`synth: ${msg}\n`);
-  process.stderr.write('usage: synth --count N --seed S --out DIR [--size WxH] [--start I] [--concurrency C]\n       synth --fixtures [--out fixtures]\n');
-  process.exit(2);
+function int(s: string): number {
+  if (!/^-?\d+$/.test(s)) throw new InvalidArgumentError(`not an integer: ${s}`);
+  return Number(s);
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { count: 0, seed: 1, out: '', width: 455, height: 256, start: 0, concurrency: 2, fixtures: false };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    const v = (): string => {
-      const x = argv[++i];
-      if (x === undefined) usage(`missing value for ${k}`);
-      return x;
-    };
-    const int = (s: string): number => {
-      if (!/^-?\d+$/.test(s)) usage(`not an integer: ${s}`);
-      return Number(s);
-    };
-    switch (k) {
-      case '--count': a.count = int(v()); break;
-      case '--seed': a.seed = int(v()); break;
-      case '--out': a.out = v(); break;
-      case '--start': a.start = int(v()); break;
-      case '--concurrency': a.concurrency = Math.max(1, int(v())); break;
-      case '--fixtures': a.fixtures = true; break;
-      case '--size': {
-        const m = /^(\d+)x(\d+)$/.exec(v());
-        if (!m) usage('--size wants WIDTHxHEIGHT, e.g. 640x360');
-        a.width = Number(m[1]);
-        a.height = Number(m[2]);
-        if (a.width < 64 || a.height < 64) usage('--size too small');
-        break;
-      }
-      case '-h':
-      case '--help': usage();
-      // eslint-disable-next-line no-fallthrough -- usage() exits
-      default: usage(`unknown argument ${k}`);
-    }
-  }
-  if (a.fixtures && !a.out) a.out = 'fixtures';
-  if (!a.out) usage('--out is required');
-  if (!a.fixtures && a.count <= 0) usage('--count must be positive');
-  return a;
+function size(s: string): { width: number; height: number } {
+  const m = /^(\d+)x(\d+)$/.exec(s);
+  if (!m) throw new InvalidArgumentError('--size wants WIDTHxHEIGHT, e.g. 640x360');
+  const [width, height] = [Number(m[1]), Number(m[2])];
+  if (width < 64 || height < 64) throw new InvalidArgumentError('--size too small');
+  return { width, height };
+}
+
+/** The arguments, checked; a usage error throws a CommanderError (exit code 2) after commander has said why. */
+export function parseArgs(argv: string[], writeErr: (s: string) => void = (s) => process.stderr.write(s)): SynthArgs {
+  const program = new Command('synth')
+    .description('Procedurally generated dash-cam frames (JPEG) and their manifest.json; the same arguments give the same bytes.')
+    .option('--count <n>', 'frames to write', int, 0)
+    .option('--seed <s>', 'random seed', int, 1)
+    .option('--out <dir>', 'output folder (with --fixtures: fixtures)')
+    .option('--size <WxH>', 'frame size', size, { width: 455, height: 256 })
+    .option('--start <i>', 'index of the first frame', int, 0)
+    .option('--concurrency <c>', 'frames rendered at once', int, 2)
+    .option('--fixtures', "the named fixture cases (the test suite's fixtures/)")
+    .exitOverride((err) => {
+      throw new CommanderError(err.exitCode === 0 ? 0 : 2, err.code, err.message);
+    })
+    .configureOutput({ writeErr });
+  program.parse(argv, { from: 'user' });
+  const o = program.opts<{ count: number; seed: number; out?: string; size: { width: number; height: number }; start: number; concurrency: number; fixtures?: boolean }>();
+  const fixtures = o.fixtures === true;
+  const out = o.out ?? (fixtures ? 'fixtures' : '');
+  if (!out) program.error('error: --out is required', { exitCode: 2 });
+  if (!fixtures && o.count <= 0) program.error('error: --count must be positive', { exitCode: 2 });
+  return { count: o.count, seed: o.seed, out, width: o.size.width, height: o.size.height, start: o.start, concurrency: Math.max(1, o.concurrency), fixtures };
 }
 
 async function pool<T>(n: number, conc: number, fn: (i: number) => Promise<T>): Promise<T[]> {
@@ -88,8 +81,8 @@ function caseOf(image: string, { scene, visibility }: Frame, note?: string, know
   return { image, class: scene.cls, evidence: evidenceOf(scene.cls, scene.lights), lights: scene.lights, time: scene.time, visibility, note, ...miss };
 }
 
-async function main(): Promise<void> {
-  const a = parseArgs(process.argv.slice(2));
+/** Write the frames (or the fixtures) and their manifest. */
+export async function synth(a: SynthArgs): Promise<void> {
   await mkdir(a.out, { recursive: true });
   let cases: ManifestCase[];
   let command: string;
@@ -126,7 +119,13 @@ async function main(): Promise<void> {
   await writeFile(join(a.out, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`synth: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
-  process.exit(1);
-});
+// run as a program (node .../cli.js ...), not when imported (the tests call parseArgs and synth)
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    await synth(parseArgs(process.argv.slice(2)));
+  } catch (e) {
+    if (e instanceof CommanderError) process.exit(e.exitCode);
+    process.stderr.write(`synth: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  }
+}
