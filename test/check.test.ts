@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { evaluateCase, minimumPoint, parseManifest } from '../dist/report/check.js';
+import { evaluateCase, minimumPoint } from '../dist/report/check.js';
+import { parseManifest } from '../dist/report/manifest.js';
 import { junitXml } from '../dist/report/junit.js';
 import { EMBEDDED_MODEL } from '../dist/session.js';
 import { ROOT, tmpdir, runCli } from './helpers.js';

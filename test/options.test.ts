@@ -14,7 +14,7 @@ import {
   heightWidthText,
   numbersText,
 } from '../dist/options.js';
-import { parseManifest } from '../dist/report/check.js';
+import { parseManifest } from '../dist/report/manifest.js';
 
 /** options.ts: one default and one validator per option, for the API, the CLI and the manifest reader. */
 describe('defaults', () => {

@@ -8,7 +8,8 @@ import { EMBEDDED_MODEL } from '../session.js';
 import { forClass, type OcclusionResult } from '../result.js';
 import { messageOf, shownPath, withName } from '../errors.js';
 import { writeFileAtomic, checkWritable } from '../files.js';
-import { readManifest, evaluateCase, errorOutcome, notRunOutcome, isOk, type CaseOutcome, type CheckManifest } from '../report/check.js';
+import { evaluateCase, errorOutcome, notRunOutcome, isOk, type CaseOutcome } from '../report/check.js';
+import { readManifest, type CheckManifest } from '../report/manifest.js';
 import { junitXml, type JunitSuite } from '../report/junit.js';
 import { asOccludeError, useSession, ProgressMeter, type RunEvents } from './events.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { evaluateCase, minimumPoint, energyShare, readManifest } from '../../dist/report/check.js';
+import { evaluateCase, minimumPoint, energyShare } from '../../dist/report/check.js';
+import { readManifest } from '../../dist/report/manifest.js';
 import { EMBEDDED_MODEL } from '../../dist/session.js';
 import { DASHCAM, REFERENCE, ROOT, readF32, reference, shared } from '../helpers.js';
 
