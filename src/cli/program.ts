@@ -116,19 +116,15 @@ Exit codes: 0 ok, 1 runtime failure (unreadable image or model, unwritable outpu
 the summary and the page).`,
     )
     .action(async (images: string[], flags: OccludeFlags) => {
-      const rep = new Reporter(io, flags);
       if (!images.length) {
         program.outputHelp({ error: true });
         throw usageError('no image given');
       }
-      await runWith(rep, state, () => runOccludeCmd(images, flags, io, rep));
+      await act(runOccludeCmd)(images, flags);
     });
 
   const predict = program.command('predict').description('classify images without occluding').argument('<images...>', 'image files or folders');
-  addModelOptions(predict).action(async (images: string[], flags: ModelFlags) => {
-    const rep = new Reporter(io, flags);
-    await runWith(rep, state, () => runPredictCmd(images, flags, io, rep));
-  });
+  addModelOptions(predict).action(act(runPredictCmd));
   const review = program
     .command('review')
     .description('classify labelled frames, print the confusion matrix, and show each mistake as two heat-maps: predicted class and true class')
@@ -147,10 +143,7 @@ Mistakes are grouped by confusion pair (true→predicted), e.g. review/none-as-r
 left the predicted class's heat-map, right the true class's. Exit code 0 (mistakes are the output),
 1 when a frame could not be read.`,
     )
-    .action(async (images: string[], flags: ReviewFlags) => {
-      const rep = new Reporter(io, flags);
-      await runWith(rep, state, () => runReviewCmd(images, flags, io, rep));
-    });
+    .action(act<ReviewFlags>(runReviewCmd));
 
   const check = program
     .command('check')
@@ -167,23 +160,27 @@ Example:
 A case passes when the predicted class equals "class" (when given) and the minimum of that
 class's heat-map lies in one of the "evidence" boxes (or, with "rule": "energy", at least
 "minShare" of the probability drop does). --model overrides the manifest's model.
-Exit codes: 0 all cases pass, 1 a case fails, 2 a bad manifest, 130 interrupted (Ctrl-C),
-143 SIGTERM, 129 SIGHUP (the JUnit file lists every case that did not run as an error).`,
+A case marked "expect": "fail" (with a "reason") is a known miss: it must fail (XFAIL); when it
+passes (XPASS) the check fails, so that the mark comes off.
+Exit codes: 0 all cases pass (or fail as expected), 1 a case fails, 2 a bad manifest,
+130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP (the JUnit file lists every case that did not
+run as an error).`,
     )
-    .action(async (manifests: string[], flags: CheckFlags) => {
-      const rep = new Reporter(io, flags);
-      await runWith(rep, state, () => runCheckCmd(manifests, flags, io, rep));
-    });
+    .action(act<CheckFlags>(runCheckCmd));
   return program;
-}
 
-async function runWith(rep: Reporter, state: Runner, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    rep.error(err);
+  /** A command's action: a reporter for its flags; what it throws is reported; its exit code kept in `state`. */
+  function act<F extends ModelFlags>(command: (args: string[], f: F, io: Io, rep: Reporter) => Promise<void>) {
+    return async (args: string[], flags: F): Promise<void> => {
+      const rep = new Reporter(io, flags);
+      try {
+        await command(args, flags, io, rep);
+      } catch (err) {
+        rep.error(err);
+      }
+      state.code = Math.max(state.code, rep.code);
+    };
   }
-  state.code = Math.max(state.code, rep.code);
 }
 
 /** Run the CLI with user arguments (no node/script prefix); resolves to the exit code. */
