@@ -1,12 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { run } from '../dist/cli/program.js';
 import { expandInputs } from '../dist/runs/inputs.js';
 import { parseCsv, CSV_COLUMNS } from '../dist/report/summary.js';
-import { BIN, ROOT, tmpdir, runCli } from './helpers.js';
+import { ROOT, interrupt, tmpdir, runCli } from './helpers.js';
 
 /**
  * Folder runs (issue #4) with the embedded model: six fixture frames (five red, one green) in one folder
@@ -183,19 +182,8 @@ describe('interrupted run (Ctrl-C) and the progress bar', () => {
   it('the installed command stops on SIGINT with exit code 130 and no partial file', async () => {
     const out = path.join(dir, 'sigint');
     // patch 32 / stride 16 and batches of 2: each image takes long enough with the (fast) embedded model
-    const child = spawn(process.execPath, [BIN, frames, '--patch', '32', '--stride', '16', '--workers', '1', '--batch-size', '2', '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let sent = false;
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      if (!sent && stdout.includes('\n')) {
-        sent = true; // one Ctrl-C (a second one would kill the process outright)
-        setTimeout(() => child.kill('SIGINT'), 300); // during the second image
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    // one Ctrl-C, 300 ms after the first image's line: during the second image
+    const { code, out: stdout, err: stderr } = await interrupt([frames, '--patch', '32', '--stride', '16', '--workers', '1', '--batch-size', '2', '--out', out, '--json'], 'SIGINT', 300);
     expect(code).toBe(130);
     expect(stderr).toMatch(/interrupted: \d of 8 image\(s\) done/);
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));

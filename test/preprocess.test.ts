@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { bilinearAxis, affectedRange } from '../dist/image/resize.js';
 import { Preprocessor } from '../dist/image/preprocess.js';
 import { resolveInputSpec, validateMetadata } from '../dist/model/metadata.js';
-import { maxAbsDiff } from './helpers.js';
+import { cpuBackend, maxAbsDiff } from './helpers.js';
 
 function random(n: number, seed = 1): Uint8Array {
   const out = new Uint8Array(n);
@@ -17,8 +17,7 @@ function random(n: number, seed = 1): Uint8Array {
 }
 
 beforeAll(async () => {
-  tf.env().set('PROD', true);
-  await tf.setBackend('cpu');
+  await cpuBackend();
 });
 
 describe('bilinear resize', () => {
