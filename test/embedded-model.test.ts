@@ -3,8 +3,8 @@ import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Session, EMBEDDED_MODEL } from '../dist/index.js';
 import { mapRange } from '../dist/heatmap/accumulate.js';
-import { generateFrame } from '../src/synth/render.js';
-import { evidenceOf } from '../src/synth/manifest.js';
+import { generateFrame } from '../synth/render.js';
+import { evidenceOf } from '../synth/manifest.js';
 import { minimumInBoxes } from '../dist/report/check.js';
 import { tmpdir } from './helpers.js';
 

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import sharp from 'sharp';
-import { Rng } from '../src/synth/rng.js';
-import { generateFrame } from '../src/synth/render.js';
-import { evidenceOf } from '../src/synth/manifest.js';
-import { unlitSvg } from '../src/synth/scene.js';
-import { parseArgs, synth } from '../src/synth/cli.js';
+import { Rng } from '../synth/rng.js';
+import { generateFrame } from '../synth/render.js';
+import { evidenceOf } from '../synth/manifest.js';
+import { unlitSvg } from '../synth/scene.js';
+import { parseArgs, synth } from '../synth/cli.js';
 
 const W = 455;
 const H = 256;
