@@ -16,7 +16,7 @@ const patch = { left: 145, top: 113, width: 32, height: 32 }; // the patch over 
 const SHOW = ['image', 'conv1', 'pool1', 'fire4_concat', 'pool4', 'fire8_concat', 'pool8', 'fire9_concat', 'conv10_nexar'];
 
 const session = await Session.open({ model, workers: 1 });
-const image = await session.readImage(frame);
+const image = await session.decode(frame);
 const spec = session.inputSpec();
 const scorer = new IncrementalScorer(session.model, session.backend);
 await scorer.setFrame({ width: image.width, height: image.height, data: image.data, fill: { kind: 'constant', rgb: [0.5, 0.5, 0.5] }, occluders: [], spec });

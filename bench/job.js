@@ -15,10 +15,10 @@ const frameOf = (image, spec) => ({ width: image.width, height: image.height, da
 try {
   if (job.raw) {
     // raw model throughput: plain batched predict of the unoccluded frame, on the same workers and batch size
-    const image = await session.readImage(job.image);
+    const image = await session.decode(job.image);
     const spec = session.inputSpec();
     const scorer = session.workers > 1
-      ? await WorkerPool.start(session.workers, session.backend, session.model.file, 'full')
+      ? await WorkerPool.start(session.workers, session.backend, await session.model.workerSource(), 'full')
       : new InProcessScorer(session.model, session.backend);
     const batch = session.batchSize(spec, image); // what an occlusion run of the full engine uses
     await scorer.setFrame(frameOf(image, spec));
@@ -38,7 +38,7 @@ try {
     await scorer.close();
   } else if (job.profile) {
     // where the incremental engine's time goes, on one thread: per layer, and building the input windows
-    const image = await session.readImage(job.image);
+    const image = await session.decode(job.image);
     const spec = session.inputSpec();
     const scorer = new IncrementalScorer(session.model, session.backend);
     const t0 = performance.now();

@@ -20,9 +20,12 @@ export class OccludeError extends Error {
   }
 }
 
-/** sharp-style message: `Expected positive integer for patch but received 0`, optionally followed by why (`: ...`). */
+/**
+ * sharp-style message: `Expected positive integer for patch but received 0`, optionally followed by why
+ * (`: ...`). Text is shown quoted (`received "0"`), lists and objects as JSON. The validators are in options.ts.
+ */
 export function invalidParameter(name: string, expected: string, actual: unknown, why?: string): OccludeError {
-  const shown = typeof actual === 'string' ? JSON.stringify(actual) : String(actual);
+  const shown = typeof actual === 'string' || (typeof actual === 'object' && actual !== null) ? JSON.stringify(actual) : String(actual);
   return new OccludeError(`Expected ${expected} for ${name} but received ${shown}${why ? `: ${why}` : ''}`, { kind: 'usage' });
 }
 
@@ -34,21 +37,7 @@ export function runtimeError(message: string, file?: string, cause?: unknown): O
   return new OccludeError(message, { kind: 'runtime', file, cause });
 }
 
-/** Validators in the sharp style: each throws invalidParameter on failure and returns the value. */
-export function positiveInteger(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw invalidParameter(name, 'positive integer', value);
-  }
-  return value;
-}
-
-export function oneOf<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
-  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
-    throw invalidParameter(name, `one of ${choices.join(', ')}`, value);
-  }
-  return value as T;
-}
-
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /**
@@ -58,6 +47,11 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 export function shownPath(p: string): string {
   if (!CONTROL.test(p)) return p;
   return JSON.stringify(p).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+/** `file: message`, unless the message names the file already; the name quoted when it holds control characters. */
+export function withName(message: string, file: string): string {
+  return message.includes(shownPath(file)) ? message : `${shownPath(file)}: ${message}`;
 }
 
 /** Why a file could not be written or created, from its errno code: `read-only file system`, `no space left on device`... */

@@ -1,10 +1,12 @@
 import { promises as fs, constants as fsc, type Stats } from 'node:fs';
-import { runtimeError, usageError, messageOf, OccludeError } from './errors.js';
+import path from 'node:path';
+import { runtimeError, usageError, messageOf, fsReason, OccludeError } from './errors.js';
 
 /**
  * Reading input files (images, models, manifests, CSVs) so that no read escapes its bounds:
  * only regular files are read, never more bytes than they had when opened, and never more than a limit.
  * A device (/dev/zero), a FIFO or a socket could be read forever; they are refused before a byte is read.
+ * Writing outputs so that no reader sees half a file: to a temporary file, then renamed.
  */
 
 /** What a path that is not a regular file is, for messages. */
@@ -92,4 +94,58 @@ export async function readRegularFile(file: string, limit?: ReadLimit): Promise<
 /** Read a text file, or fail with the file's one-line error (`x.csv: no such file`). */
 export async function readTextFile(file: string, limit?: ReadLimit): Promise<string> {
   return (await readRegularFile(file, limit)).toString('utf8');
+}
+
+/**
+ * Write a file atomically: to a temporary file beside the target, then rename,
+ * so that a reader (or an interrupted run) never sees a half-written output.
+ */
+export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`);
+  try {
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw runtimeError(`cannot write ${file}: ${fsReason(err)}`, file, err);
+  }
+}
+
+/**
+ * `mkdir -p`, failing with the reason. On a read-only mount node's recursive mkdir reports ENOENT,
+ * so the nearest existing folder is asked whether it can be written to.
+ */
+export async function makeFolder(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (err) {
+    const cause = (err as NodeJS.ErrnoException).code === 'ENOENT' ? ((await whyNoFolder(dir)) ?? err) : err;
+    throw runtimeError(`cannot create ${dir}: ${fsReason(cause)}`, dir, cause);
+  }
+}
+
+/** Why `dir` cannot be created below its nearest existing ancestor, or null when that ancestor is writable. */
+async function whyNoFolder(dir: string): Promise<unknown> {
+  for (let p = path.dirname(path.resolve(dir)); ; p = path.dirname(p)) {
+    const st = await fs.stat(p).catch(() => null);
+    if (st) {
+      if (!st.isDirectory()) return Object.assign(new Error(`${p} is not a folder`), { code: 'ENOTDIR' });
+      return fs.access(p, fsc.W_OK).then(() => null, (e: unknown) => e);
+    }
+    if (p === path.dirname(p)) return null;
+  }
+}
+
+/** Fail now, with the reason, when `file` could not be written (its folder missing or read-only, or it is a folder). */
+export async function checkWritable(file: string): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    const st = await fs.stat(file).catch(() => null);
+    if (st?.isDirectory()) throw runtimeError(`cannot write ${file}: it is a folder`, file);
+    await fs.access(dir, fsc.W_OK);
+  } catch (err) {
+    if (err instanceof OccludeError) throw err;
+    throw runtimeError(`cannot write ${file}: ${fsReason(err)}`, file, err);
+  }
 }

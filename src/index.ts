@@ -1,26 +1,44 @@
 /**
- * occlude: occlusion sensitivity heat-maps (Zeiler & Fergus 2014) for TF.js
- * image classifiers. The CLI (src/cli) is a thin layer over this API.
+ * occlude: occlusion sensitivity heat-maps (Zeiler & Fergus 2014) for TF.js image classifiers.
+ *
+ * The API, and nothing else: the session (one image at a time), the runs (the CLI's workflows as
+ * functions: folders, predictions, mistake review, checks), the rendering and saving functions, their
+ * types and the error. The CLI (src/cli) maps its flags onto these and prints what they return.
+ * docs/architecture.md says where everything else lives.
  */
-export { Session, occludeImage, EMBEDDED_MODEL, DEFAULTS, defaultWorkers } from './occlude.js';
-export type { SessionOptions, OccludeOptions, OcclusionResult, Prediction, Pass } from './occlude.js';
-export { OccludeError, invalidParameter } from './errors.js';
-export { planGrid, planAxis, patchRect, type PatchGrid, type Rect } from './plan/grid.js';
-export { Accumulator, toDrop, mapRange } from './heatmap/accumulate.js';
+
+// one image at a time
+export { Session, occludeImage, EMBEDDED_MODEL, type SessionOptions, type OccludeOptions } from './session.js';
+export type { OcclusionResult, ClassMap, Pass, Prediction } from './result.js';
+export type { Rect } from './plan/grid.js';
+export type { ModelInput, LoadedModel } from './model/load.js';
+export type { ImageInput, RawImage, RgbImage } from './image/decode.js';
+export type { ModelMetadata, InputSpec } from './model/metadata.js';
+
+// the workflows
+export { runFolder, type FolderOptions, type FolderEvents, type FolderResult } from './runs/folder.js';
+export { runPredict, type PredictOptions, type PredictEvents, type PredictResult } from './runs/predict.js';
+export {
+  runReview,
+  type ReviewOptions,
+  type ReviewEvents,
+  type ReviewRun,
+  type ReviewResult,
+  type ReviewedFrame,
+  type ReviewedMistake,
+  type ReviewGroup,
+  type MapSummary,
+} from './runs/review.js';
+export { runCheck, type CheckOptions, type CheckEvents, type CheckResult } from './runs/check.js';
+export type { RunEvents, ProgressEvent, ImageFailure } from './runs/events.js';
+export type { SummaryRow } from './report/summary.js';
+export type { CaseOutcome, CaseStatus, CheckManifest } from './report/check.js';
+export type { OutputFiles } from './report/json.js';
+
+// rendering and saving
+export { renderOverlay, saveOverlay } from './render/save.js';
 export { saveMap } from './heatmap/save.js';
-export { runEngine, type EngineOptions, type EngineStats } from './infer/engine.js';
-export { readImage, type RgbImage } from './image/decode.js';
-export { Preprocessor } from './image/preprocess.js';
-export { loadModel, type LoadedModel } from './model/load.js';
-export { initBackend, type BackendRequest, type BackendInfo } from './model/backends.js';
-export { readMetadata, resolveInputSpec, type ModelMetadata, type InputSpec } from './model/metadata.js';
-export { colormapLut, COLORMAPS, type ColormapName } from './render/colormap.js';
-export { renderOverlay } from './render/overlay.js';
-export { saveOverlay, type RenderOptions } from './render/save.js';
-export { resultJson } from './report/json.js';
-export { createProgram, run } from './cli/program.js';
-export { readManifest, evaluateCase, minimumPoint, energyShare, type CheckManifest, type CaseOutcome } from './report/check.js';
-export { junitXml } from './report/junit.js';
-export { writeReport, reportHtml, type PageEntry } from './report/page.js';
-export { readLabels, confusion, saveSideBySide, type Confusion } from './report/review.js';
-export { summaryRow, writeSummary, readSummary, type SummaryRow } from './report/summary.js';
+
+// options and errors
+export { DEFAULTS, type RenderOptions, type ColormapName, type FillSpec, type RangeSpec, type Mode, type BackendRequest, type EngineRequest } from './options.js';
+export { OccludeError, type ErrorKind } from './errors.js';

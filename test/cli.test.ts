@@ -6,18 +6,17 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { readTextChunks } from '../dist/image/encode.js';
-import { BIN, DASHCAM, ROOT, readF32, saveLayersModel, shared, tmpdir, runCli } from './helpers.js';
+import { BIN, ROOT, readF32, saveLayersModel, tmpdir, runCli } from './helpers.js';
 
-const FRAME = path.join(DASHCAM, 'a5af6bd86cf1ee6a2ce4a539ace787f8.jpg');
+/** The CLI on the fixtures with the embedded model (no --model). */
+const FRAME = path.join(ROOT, 'fixtures', 'red-single.jpg');
+const GREEN = path.join(ROOT, 'fixtures', 'green-single.jpg');
 const FAST = ['--patch', '128', '--stride', '128', '--workers', '1'];
-let SEED: string;
 let dir: string;
 
 const cli = runCli;
 
 beforeAll(async () => {
-  SEED = shared('seed-model', 'nexar-squeezenet-a');
   dir = tmpdir();
   writeFileSync(path.join(dir, 'corrupt.jpg'), Buffer.concat([readFileSync(FRAME).subarray(0, 200), Buffer.alloc(50, 7)]));
   writeFileSync(path.join(dir, 'empty.jpg'), '');
@@ -56,7 +55,7 @@ describe('CLI conventions', () => {
 describe('occlusion from the CLI (in-process)', () => {
   it('writes the overlay and prints one JSON object with the documented fields', async () => {
     const out = path.join(dir, 'o1.png');
-    const r = await cli([FRAME, '--model', SEED, ...FAST, '--class', 'red', '-o', out, '--json']);
+    const r = await cli([FRAME, ...FAST, '--class', 'red', '-o', out, '--json']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
@@ -74,12 +73,12 @@ describe('occlusion from the CLI (in-process)', () => {
   });
 
   it('accepts a class index and prints a human summary by default', async () => {
-    const r = await cli([FRAME, '--model', SEED, ...FAST, '--class', '2', '-o', path.join(dir, 'o2.png')]);
+    const r = await cli([FRAME, ...FAST, '--class', '2', '-o', path.join(dir, 'o2.png')]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('predicted red');
     expect(r.out).toContain('target green');
     expect(r.out).toContain('o2.png');
-    expect(r.out).toMatch(/^  backend: (node|wasm|cpu), engine: (incremental|full|reference)$/m); // the active backend is always named
+    expect(r.out).toMatch(/^ {2}backend: (node|wasm|cpu), engine: (incremental|full|reference)$/m); // the active backend is always named
   });
 
   it('saves the raw map as .f32, .json and 16-bit .png', async () => {
@@ -87,7 +86,7 @@ describe('occlusion from the CLI (in-process)', () => {
     const js = path.join(dir, 'm.json');
     const png = path.join(dir, 'm.png');
     for (const m of [f32, js, png]) {
-      const r = await cli([FRAME, '--model', SEED, ...FAST, '-o', path.join(dir, 'o3.png'), '--save-map', m]);
+      const r = await cli([FRAME, ...FAST, '-o', path.join(dir, 'o3.png'), '--save-map', m]);
       expect(r.code).toBe(0);
     }
     const a = readF32(f32);
@@ -97,7 +96,7 @@ describe('occlusion from the CLI (in-process)', () => {
     expect(Math.abs(j.data[1000] - a[1000])).toBeLessThan(1e-6);
     const meta = await sharp(png).metadata();
     expect([meta.width, meta.height, meta.depth, meta.channels]).toEqual([455, 256, 'ushort', 1]);
-    const text = readTextChunks(readFileSync(png));
+    const text = Object.fromEntries((meta.comments ?? []).map((c) => [c.keyword, c.text])); // the PNG's tEXt chunks
     expect(Number(text['occlude:min'])).toBeCloseTo(Math.min(...a), 6);
     expect(Number(text['occlude:max'])).toBeCloseTo(Math.max(...a), 6);
   });
@@ -113,36 +112,36 @@ describe('occlusion from the CLI (in-process)', () => {
   });
 
   it('predict classifies without occluding', async () => {
-    const r = await cli(['predict', FRAME, path.join(DASHCAM, '0bc85042878d4d63454403f68fee11b9.jpg'), '--model', SEED, '--json']);
+    const r = await cli(['predict', FRAME, GREEN, '--json']);
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.class)).toEqual(['red', 'green']);
     expect(Object.keys(lines[0].probabilities)).toEqual(['none', 'red', 'green']);
-    expect(lines[0].probability).toBeCloseTo(0.92895, 3);
-    const text = await cli(['predict', FRAME, '--model', SEED]);
+    expect(lines[0].probability).toBeCloseTo(0.99362, 3);
+    const text = await cli(['predict', FRAME]);
     expect(text.code).toBe(0);
-    expect(text.out).toMatch(/: red \(92\.90%\) .* backend (node|wasm|cpu)$/m);
+    expect(text.out).toMatch(/: red \(99\.36%\) .* backend (node|wasm|cpu)$/m);
   });
 });
 
 describe('bad input: one-line errors, documented exit codes, no partial output', () => {
   const cases: [string, () => string[], number, RegExp][] = [
-    ['missing image', () => [path.join(dir, 'nope.jpg'), '--model', SEED], 1, /nope\.jpg: no such file/],
-    ['corrupt image', () => [path.join(dir, 'corrupt.jpg'), '--model', SEED], 1, /corrupt\.jpg: not a readable image/],
-    ['empty image', () => [path.join(dir, 'empty.jpg'), '--model', SEED], 1, /empty\.jpg: empty file/],
+    ['missing image', () => [path.join(dir, 'nope.jpg')], 1, /nope\.jpg: no such file/],
+    ['corrupt image', () => [path.join(dir, 'corrupt.jpg')], 1, /corrupt\.jpg: not a readable image/],
+    ['empty image', () => [path.join(dir, 'empty.jpg')], 1, /empty\.jpg: empty file/],
     ['missing model', () => [FRAME, '--model', path.join(dir, 'no-model')], 1, /no-model: model not found/],
     ['corrupt model', () => [FRAME, '--model', path.join(dir, 'bad-model.json')], 1, /bad-model\.json: .*not a readable model\.json/],
     ['model input not an image', () => [FRAME, '--model', path.join(dir, 'dense')], 1, /input is not an image/],
-    ['unknown class', () => [FRAME, '--model', SEED, '--class', 'blue'], 2, /unknown class "blue"; the model's classes are none, red, green/],
-    ['class index out of range', () => [FRAME, '--model', SEED, '--class', '3'], 2, /class index 3 is out of range/],
-    ['patch 0', () => [FRAME, '--model', SEED, '--patch', '0'], 2, /Expected positive integer for patch but received "0"/],
-    ['patch not an integer', () => [FRAME, '--model', SEED, '--patch', '2.5'], 2, /Expected positive integer for patch/],
-    ['stride negative', () => [FRAME, '--model', SEED, '--stride', '-4'], 2, /Expected positive integer for stride/],
-    ['patch larger than the image', () => [FRAME, '--model', SEED, '--patch', '300'], 2, /patch 300 is larger than the image \(455x256\)/],
-    ['bad fill', () => [FRAME, '--model', SEED, '--fill', 'purple'], 2, /Expected number between 0 and 1, hex colour, mean or blur for fill/],
-    ['bad range', () => [FRAME, '--model', SEED, '--range', '1,0'], 2, /Expected auto or LO,HI/],
-    ['unwritable output', () => [FRAME, '--model', SEED, ...FAST, '-o', path.join(dir, 'no-such-dir', 'x.png')], 1, /cannot write .*x\.png: its folder does not exist/],
-    ['too many pixels', () => [FRAME, '--model', SEED, '--max-pixels', '1000'], 1, /over the limit of/],
+    ['unknown class', () => [FRAME, '--class', 'blue'], 2, /unknown class "blue"; the model's classes are none, red, green/],
+    ['class index out of range', () => [FRAME, '--class', '3'], 2, /class index 3 is out of range/],
+    ['patch 0', () => [FRAME, '--patch', '0'], 2, /Expected positive integer for patch but received "0"/],
+    ['patch not an integer', () => [FRAME, '--patch', '2.5'], 2, /Expected positive integer for patch/],
+    ['stride negative', () => [FRAME, '--stride', '-4'], 2, /Expected positive integer for stride/],
+    ['patch larger than the image', () => [FRAME, '--patch', '300'], 2, /patch 300 is larger than the image \(455x256\)/],
+    ['bad fill', () => [FRAME, '--fill', 'purple'], 2, /Expected number between 0 and 1, hex colour, mean or blur for fill/],
+    ['bad range', () => [FRAME, '--range', '1,0'], 2, /Expected auto or LO,HI/],
+    ['unwritable output', () => [FRAME, ...FAST, '-o', path.join(dir, 'no-such-dir', 'x.png')], 1, /cannot write .*x\.png: its folder does not exist/],
+    ['too many pixels', () => [FRAME, '--max-pixels', '1000'], 1, /over the limit of/],
   ];
   for (const [name, args, code, message] of cases) {
     it(name, async () => {
@@ -158,10 +157,10 @@ describe('bad input: one-line errors, documented exit codes, no partial output',
 
   it('one bad file among several: the others are still written, exit 1', async () => {
     const out = path.join(dir, 'batch');
-    const r = await cli([FRAME, path.join(dir, 'corrupt.jpg'), '--model', SEED, ...FAST, '--out', out, '--json']);
+    const r = await cli([FRAME, path.join(dir, 'corrupt.jpg'), ...FAST, '--out', out, '--json']);
     expect(r.code).toBe(1);
     const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines[0].output).toBe(path.join(out, 'a5af6bd86cf1ee6a2ce4a539ace787f8.occlusion.png'));
+    expect(lines[0].output).toBe(path.join(out, 'red-single.occlusion.png'));
     expect(lines[1]).toEqual({ image: path.join(dir, 'corrupt.jpg'), error: expect.stringMatching(/not a readable image/) });
     expect(existsSync(lines[0].output)).toBe(true);
   });
@@ -174,7 +173,7 @@ describe('bad input: one-line errors, documented exit codes, no partial output',
     } catch {
       installed = false;
     }
-    const r = await cli([FRAME, '--model', SEED, ...FAST, '--backend', 'node', '-o', path.join(dir, 'o5.png'), '--json']);
+    const r = await cli([FRAME, ...FAST, '--backend', 'node', '-o', path.join(dir, 'o5.png'), '--json']);
     if (installed) {
       expect(r.code).toBe(0);
       expect(JSON.parse(r.out).backend).toBe('node');
@@ -189,7 +188,7 @@ describe('the installed command, as a subprocess', () => {
   const node = process.execPath;
   it('runs the README example shape and exits 0', () => {
     const out = path.join(dir, 'sub.png');
-    const p = spawnSync(node, [BIN, FRAME, '--model', SEED, '--class', 'red', '--patch', '128', '--stride', '64', '-o', out, '--json'], { encoding: 'utf8' });
+    const p = spawnSync(node, [BIN, FRAME, '--class', 'red', '--patch', '128', '--stride', '64', '-o', out, '--json'], { encoding: 'utf8' });
     expect(p.status).toBe(0);
     const j = JSON.parse(p.stdout);
     expect(j.output).toBe(out);
@@ -200,7 +199,7 @@ describe('the installed command, as a subprocess', () => {
   it('starts its workers when node runs with V8 flags that workers refuse', () => {
     // e.g. `node --max-semi-space-size=4 --trace-gc $(which occlude) ...`: Node rejects such flags in a worker's execArgv
     const out = path.join(dir, 'v8flags.png');
-    const args = ['--max-semi-space-size=4', '--stack-size=2000', BIN, FRAME, '--model', SEED, '--patch', '128', '--stride', '128', '--workers', '2', '-o', out, '--json'];
+    const args = ['--max-semi-space-size=4', '--stack-size=2000', BIN, FRAME, '--patch', '128', '--stride', '128', '--workers', '2', '-o', out, '--json'];
     const p = spawnSync(node, args, { encoding: 'utf8' });
     expect(p.stderr).toBe('');
     expect(p.status).toBe(0);
@@ -208,12 +207,12 @@ describe('the installed command, as a subprocess', () => {
   });
 
   it('exits 2 on a usage error and 1 on a runtime error; --debug adds the stack', () => {
-    const bad = spawnSync(node, [BIN, FRAME, '--model', SEED, '--patch', 'x'], { encoding: 'utf8' });
+    const bad = spawnSync(node, [BIN, FRAME, '--patch', 'x'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
-    const missing = spawnSync(node, [BIN, path.join(dir, 'nope.jpg'), '--model', SEED], { encoding: 'utf8' });
+    const missing = spawnSync(node, [BIN, path.join(dir, 'nope.jpg')], { encoding: 'utf8' });
     expect(missing.status).toBe(1);
     expect(missing.stderr.trim().split('\n').length).toBe(1);
-    const debug = spawnSync(node, [BIN, path.join(dir, 'nope.jpg'), '--model', SEED, '--debug'], { encoding: 'utf8' });
+    const debug = spawnSync(node, [BIN, path.join(dir, 'nope.jpg'), '--debug'], { encoding: 'utf8' });
     expect(debug.status).toBe(1);
     expect(debug.stderr).toMatch(/\n\s+at /);
   });

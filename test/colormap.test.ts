@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { colormapLut, lutIndex, COLORMAPS } from '../dist/render/colormap.js';
-import { renderOverlay, scaleLabels } from '../dist/render/overlay.js';
+import { drawOverlay, scaleLabels } from '../dist/render/overlay.js';
 import { formatTick } from '../dist/render/font.js';
 
 const rgb = (lut: Uint8Array, i: number) => [lut[i * 3], lut[i * 3 + 1], lut[i * 3 + 2]];
@@ -25,6 +25,11 @@ describe('colormaps', () => {
     expect(rgb(colormapLut('viridis'), 255)).toEqual([0xfd, 0xe7, 0x25]);
     expect(rgb(colormapLut('inferno'), 0)).toEqual([0, 0, 4]);
     expect(rgb(colormapLut('inferno'), 255)).toEqual([0xfc, 0xff, 0xa4]);
+  });
+
+  it('viridis and inferno are matplotlib\'s 256-entry tables (entries 64, 128, 192)', () => {
+    expect([64, 128, 192].map((i) => rgb(colormapLut('viridis'), i))).toEqual([[59, 82, 139], [33, 145, 140], [94, 201, 98]]);
+    expect([64, 128, 192].map((i) => rgb(colormapLut('inferno'), i))).toEqual([[87, 16, 110], [188, 55, 84], [249, 142, 9]]);
   });
 
   it('sequential maps grow in lightness', () => {
@@ -52,7 +57,7 @@ describe('overlay and legend', () => {
     const h = 120;
     const image = { width: w, height: h, data: new Uint8Array(w * h * 3).fill(100) };
     const map = new Float32Array(w * h).fill(1);
-    const out = renderOverlay(image, map, { colormap: 'gray', alpha: 0.5, range: { lo: 0, hi: 1 } });
+    const out = drawOverlay(image, map, { colormap: 'gray', alpha: 0.5, range: { lo: 0, hi: 1 } });
     expect(out.length).toBe(w * h * 3);
     expect(out[0]).toBe(Math.round(0.5 * 100 + 0.5 * 255)); // top-left: blended, no legend there
     // the colour bar's top (hi) is brighter than its bottom (lo) on the right edge

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Session, EMBEDDED_MODEL, mapRange } from '../dist/index.js';
-import { generateFrame } from '../dist/synth/render.js';
-import { evidenceOf } from '../dist/synth/manifest.js';
+import { Session, EMBEDDED_MODEL } from '../dist/index.js';
+import { mapRange } from '../dist/heatmap/accumulate.js';
+import { generateFrame } from '../synth/render.js';
+import { evidenceOf } from '../synth/manifest.js';
 import { minimumInBoxes } from '../dist/report/check.js';
 import { tmpdir } from './helpers.js';
 

@@ -1,21 +1,21 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { run } from '../dist/cli/program.js';
-import { expandInputs } from '../dist/cli/inputs.js';
+import { expandInputs } from '../dist/runs/inputs.js';
 import { parseCsv, CSV_COLUMNS } from '../dist/report/summary.js';
-import { BIN, DASHCAM, reference, shared, tmpdir, runCli } from './helpers.js';
+import { ROOT, interrupt, tmpdir, runCli } from './helpers.js';
 
 /**
- * Folder runs (issue #4): ../shared/dashcam's six frames in one folder (as symlinks: the data is
- * never copied) plus a corrupt JPEG, an empty .jpg and a text file.
+ * Folder runs (issue #4) with the embedded model: six fixture frames (five red, one green) in one folder
+ * (as symlinks, named so that they come before the bad files) plus a corrupt JPEG, an empty .jpg and a text file.
  */
 const FAST = ['--patch', '128', '--stride', '128', '--workers', '1'];
-const ref = reference();
-const FRAMES = Object.keys(ref.frames).sort();
-let SEED: string;
+const SOURCES = ['green-single.jpg', 'horizontal-red.jpg', 'night-red-double.jpg', 'night-red.jpg', 'red-single.jpg', 'red-triple.jpg'];
+const FRAMES = SOURCES.map((f, i) => `${i}-${f}`);
+const CLASS: Record<string, string> = Object.fromEntries(FRAMES.map((f) => [f, f.includes('green') ? 'green' : 'red']));
+const fixture = (name: string) => path.join(ROOT, 'fixtures', SOURCES[FRAMES.indexOf(name)]);
 let dir: string;
 let frames: string;
 
@@ -28,24 +28,23 @@ const overlaysIn = (d: string) => walk(d).filter((f) => f.endsWith('.occlusion.p
 const tempFilesIn = (d: string) => walk(d).filter((f) => /\.tmp$/.test(f) || path.basename(f).startsWith('.'));
 
 beforeAll(() => {
-  SEED = shared('seed-model', 'nexar-squeezenet-a');
   dir = tmpdir('occlude-folder-');
   frames = path.join(dir, 'frames');
   mkdirSync(frames);
-  for (const f of FRAMES) symlinkSync(shared('dashcam', f), path.join(frames, f));
-  const one = readFileSync(path.join(DASHCAM, FRAMES[0]));
+  for (const f of FRAMES) symlinkSync(fixture(f), path.join(frames, f));
+  const one = readFileSync(fixture(FRAMES[0]));
   writeFileSync(path.join(frames, 'corrupt.jpg'), Buffer.concat([one.subarray(0, 300), Buffer.alloc(64, 0x55)]));
   writeFileSync(path.join(frames, 'empty.jpg'), '');
   writeFileSync(path.join(frames, 'notes.txt'), 'not an image\n');
 });
 
-describe('folder run on ../shared/dashcam with bad files added', () => {
+describe('folder run on fixture frames with bad files added', () => {
   let out: string;
   let first: { code: number; out: string; err: string };
 
   beforeAll(async () => {
     out = path.join(dir, 'results');
-    first = await cli([frames, '--model', SEED, ...FAST, '--out', out, '--json']);
+    first = await cli([frames, ...FAST, '--out', out, '--json']);
   });
 
   it('gives 6 overlays, 2 error entries and exit code 1', async () => {
@@ -89,7 +88,7 @@ describe('folder run on ../shared/dashcam with bad files added', () => {
       expect(r.error).toBe('');
       expect(j.error).toBeNull();
       for (const k of CSV_COLUMNS.filter((c) => c !== 'error')) expect(r[k], `${name} ${k}`).not.toBe('');
-      expect(r.predicted).toBe(ref.frames[name].class); // five red, one green
+      expect(r.predicted).toBe(CLASS[name]); // five red, one green
       expect(r.class).toBe(r.predicted);
       const p = Number(r.probability);
       const mp = Number(r.min_probability);
@@ -107,7 +106,7 @@ describe('folder run on ../shared/dashcam with bad files added', () => {
     const mtimes = overlaysIn(out).map((f) => statSync(f).mtimeMs);
     const summaryBefore = readFileSync(path.join(out, 'summary.csv'), 'utf8');
     const page = path.join(out, 'index.html');
-    const again = await cli([frames, '--model', SEED, ...FAST, '--out', out, '--json', '--resume', '--report', page]);
+    const again = await cli([frames, ...FAST, '--out', out, '--json', '--resume', '--report', page]);
     expect(again.code).toBe(1);
     // the page lists the resumed images too
     const data = JSON.parse(/<script type="application\/json" id="data">(.*?)<\/script>/s.exec(readFileSync(page, 'utf8'))![1]);
@@ -124,7 +123,7 @@ describe('folder run on ../shared/dashcam with bad files added', () => {
   it('--resume redoes an image whose overlay is missing, and only that one', async () => {
     const victim = overlaysIn(out).sort()[0];
     unlinkSync(victim);
-    const again = await cli([frames, '--model', SEED, ...FAST, '--out', out, '--json', '--resume']);
+    const again = await cli([frames, ...FAST, '--out', out, '--json', '--resume']);
     const lines = again.out.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.filter((l) => !l.error).map((l) => l.output)).toEqual([victim]);
     expect(existsSync(victim)).toBe(true);
@@ -132,7 +131,7 @@ describe('folder run on ../shared/dashcam with bad files added', () => {
   });
 
   it('--resume without --out is a usage error', async () => {
-    const r = await cli([frames, '--model', SEED, '--resume']);
+    const r = await cli([frames, '--resume']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--resume needs --out/);
   });
@@ -164,7 +163,7 @@ describe('interrupted run (Ctrl-C) and the progress bar', () => {
       env: {},
       signal: controller.signal,
     };
-    const code = await run([frames, '--model', SEED, '--patch', '128', '--stride', '64', '--workers', '1', '--batch-size', '4', '--out', out, '--json'], io);
+    const code = await run([frames, '--patch', '128', '--stride', '64', '--workers', '1', '--batch-size', '4', '--out', out, '--json'], io);
     expect(controller.signal.aborted).toBe(true);
     expect(code).toBe(130);
     expect(stderr).toMatch(/interrupted: 1 of 8 image\(s\) done/);
@@ -182,19 +181,9 @@ describe('interrupted run (Ctrl-C) and the progress bar', () => {
 
   it('the installed command stops on SIGINT with exit code 130 and no partial file', async () => {
     const out = path.join(dir, 'sigint');
-    const child = spawn(process.execPath, [BIN, frames, '--model', SEED, '--patch', '128', '--stride', '64', '--workers', '1', '--batch-size', '4', '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let sent = false;
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      if (!sent && stdout.includes('\n')) {
-        sent = true; // one Ctrl-C (a second one would kill the process outright)
-        setTimeout(() => child.kill('SIGINT'), 300); // during the second image
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    // patch 32 / stride 16 and batches of 2: each image takes long enough with the (fast) embedded model
+    // one Ctrl-C, 300 ms after the first image's line: during the second image
+    const { code, out: stdout, err: stderr } = await interrupt([frames, '--patch', '32', '--stride', '16', '--workers', '1', '--batch-size', '2', '--out', out, '--json'], 'SIGINT', 300);
     expect(code).toBe(130);
     expect(stderr).toMatch(/interrupted: \d of 8 image\(s\) done/);
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -208,7 +197,7 @@ describe('interrupted run (Ctrl-C) and the progress bar', () => {
   it('--quiet turns the bar off', async () => {
     let stderr = '';
     const io = { stdout: { write: () => true }, stderr: { isTTY: true, write: (s: string) => (stderr += s) }, env: {} };
-    const code = await run([path.join(frames, FRAMES[0]), '--model', SEED, ...FAST, '--out', path.join(dir, 'quiet'), '--quiet'], io);
+    const code = await run([path.join(frames, FRAMES[0]), ...FAST, '--out', path.join(dir, 'quiet'), '--quiet'], io);
     expect(code).toBe(0);
     expect(stderr).toBe('');
   });
@@ -220,12 +209,12 @@ describe('output names mirror the input paths', () => {
     const y = path.join(dir, 'names', 'night');
     mkdirSync(x, { recursive: true });
     mkdirSync(y, { recursive: true });
-    symlinkSync(path.join(DASHCAM, FRAMES[0]), path.join(x, 'a.jpg'));
-    symlinkSync(path.join(DASHCAM, FRAMES[1]), path.join(y, 'a.jpg'));
-    symlinkSync(path.join(DASHCAM, FRAMES[2]), path.join(y, 'b.jpg'));
+    symlinkSync(fixture(FRAMES[0]), path.join(x, 'a.jpg'));
+    symlinkSync(fixture(FRAMES[1]), path.join(y, 'a.jpg'));
+    symlinkSync(fixture(FRAMES[2]), path.join(y, 'b.jpg'));
     const inputs = await expandInputs([x, y, path.join(y, 'a.jpg')], false);
     expect(inputs.files.map((f: { relative: string }) => f.relative)).toEqual([path.join('day', 'a.jpg'), path.join('night', 'a.jpg'), path.join('night', 'b.jpg')]);
-    symlinkSync(path.join(DASHCAM, FRAMES[3]), path.join(y, 'b.png'));
+    symlinkSync(fixture(FRAMES[3]), path.join(y, 'b.png'));
     const ext = await expandInputs([y], false);
     expect(ext.files.map((f: { relative: string }) => f.relative)).toEqual(['a.jpg', 'b.jpg.jpg', 'b.png.png']); // -> b.jpg.occlusion.png, b.png.occlusion.png
     unlinkSync(path.join(y, 'b.png'));
@@ -233,7 +222,7 @@ describe('output names mirror the input paths', () => {
     const single = await expandInputs([y], false);
     expect(single.files.map((f: { relative: string }) => f.relative)).toEqual(['a.jpg', 'b.jpg']);
     const out = path.join(dir, 'names-out');
-    const r = await cli([x, y, '--model', SEED, ...FAST, '--out', out, '--json']);
+    const r = await cli([x, y, ...FAST, '--out', out, '--json']);
     expect(r.code).toBe(0);
     expect(overlaysIn(out).map((f) => path.relative(out, f)).sort()).toEqual([path.join('day', 'a.occlusion.png'), path.join('night', 'a.occlusion.png'), path.join('night', 'b.occlusion.png')]);
   });

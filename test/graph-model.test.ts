@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { Session } from '../dist/index.js';
 import { tmpdir } from './helpers.js';
 
@@ -11,6 +13,7 @@ import { tmpdir } from './helpers.js';
  */
 const W = [4, -2, -2, -2, 4, -2, -2, -2, 4]; // [3 channels x 3 classes]: each class likes one channel
 let dir: string;
+let artifacts: tf.io.ModelArtifacts;
 
 beforeAll(async () => {
   dir = tmpdir('occlude-graph-');
@@ -42,8 +45,10 @@ beforeAll(async () => {
       },
     ],
   };
+  const weights = Buffer.concat([Buffer.from(new Int32Array([1, 2]).buffer), Buffer.from(new Float32Array(W).buffer)]);
   writeFileSync(path.join(dir, 'model.json'), JSON.stringify(graph));
-  writeFileSync(path.join(dir, 'weights.bin'), Buffer.concat([Buffer.from(new Int32Array([1, 2]).buffer), Buffer.from(new Float32Array(W).buffer)]));
+  writeFileSync(path.join(dir, 'weights.bin'), weights);
+  artifacts = { format: 'graph-model', modelTopology: graph.modelTopology, weightSpecs: graph.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData: new Uint8Array(weights).buffer };
   writeFileSync(path.join(dir, 'occlude.json'), JSON.stringify({ labels: ['red', 'green', 'blue'] }));
   // a grey frame with a green square: the green class rests on the square
   const w = 96;
@@ -67,5 +72,21 @@ describe('GraphModel', () => {
     } finally {
       await s.close();
     }
+  });
+
+  it('a GraphModel the app loaded: the same result, in-process and with two worker threads', async () => {
+    const model = await loadGraphModel(tf.io.fromMemory(artifacts));
+    for (const workers of [1, 2]) {
+      const s = await Session.open({ model, workers, labels: ['red', 'green', 'blue'] });
+      try {
+        expect(s.model.kind).toBe('graph-model');
+        const r = await s.occlude(path.join(dir, 'frame.png'), { class: 'green', patch: 16, stride: 8 });
+        expect(r.model).toBe('memory:graph-model');
+        expect(r.minPatch).toEqual({ left: 57, top: 17, width: 16, height: 16 });
+      } finally {
+        await s.close();
+      }
+    }
+    model.dispose();
   });
 });

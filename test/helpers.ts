@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -12,6 +14,8 @@ export const SEED_A = path.join(SHARED, 'seed-model', 'nexar-squeezenet-a');
 export const DASHCAM = path.join(SHARED, 'dashcam');
 export const REFERENCE = path.join(DASHCAM, 'reference');
 export const BIN = path.join(ROOT, 'bin', 'occlude.js');
+/** Debian's Chromium, for the report page test of the full tier (never a downloaded browser) */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Shared test data must be there: a missing ../shared is a failure, never a skip. */
 export function shared(...parts: string[]): string {
@@ -95,4 +99,44 @@ export async function runCli(args: string[], env: Record<string, string | undefi
   const c = captureIo(env);
   const code = await run(args, c.io);
   return { code, out: c.out, err: c.err };
+}
+
+/**
+ * A small image classifier saved as a TF.js model: 32x32x3 input, one 3x3 convolution (2 filters, relu),
+ * global average pooling, `classes` softmax outputs (random weights).
+ */
+export async function smallModel(to: string, classes: number, occludeJson?: object): Promise<string> {
+  const m = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 2, kernelSize: 3, activation: 'relu' }),
+      tfl.layers.globalAveragePooling2d({}),
+      tfl.layers.dense({ units: classes, activation: 'softmax' }),
+    ],
+  });
+  return saveLayersModel(m, to, occludeJson);
+}
+
+/** This thread's tfjs on the pure-JS cpu backend, without tfjs' console advice (for tests that build models). */
+export async function cpuBackend(): Promise<void> {
+  tf.env().set('PROD', true);
+  await tf.setBackend('cpu');
+}
+
+/** Run the installed command and send `signal` once, `delay` ms after stdout has its first line; resolves to the exit code and output. */
+export function interrupt(args: string[], signal: NodeJS.Signals, delay = 200): Promise<{ code: number | null; signal: string | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let sent = false;
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (!sent && out.includes('\n')) {
+        sent = true; // once: a second signal ends the process outright
+        setTimeout(() => child.kill(signal), delay); // during the next image or case
+      }
+    });
+    child.on('exit', (code, sig) => resolve({ code, signal: sig, out, err }));
+  });
 }

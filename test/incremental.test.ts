@@ -5,9 +5,10 @@ import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { Session, initBackend, type OcclusionResult } from '../dist/index.js';
+import { Session, type OcclusionResult } from '../dist/index.js';
+import { initBackend } from '../dist/model/backends.js';
 import { convAxis, shiftAxis, outputRange, inputWindow, placeWindow, type AxisOp } from '../dist/infer/incremental/geometry.js';
-import { ROOT, maxAbsDiff, runCli, saveLayersModel, tmpdir } from './helpers.js';
+import { ROOT, cpuBackend, maxAbsDiff, runCli, saveLayersModel, tmpdir } from './helpers.js';
 
 /**
  * The incremental engine (issue #15): the same maps as full forward passes, from
@@ -126,8 +127,7 @@ let frame: string;
 let modelDir: string;
 
 beforeAll(async () => {
-  tf.env().set('PROD', true);
-  await tf.setBackend('cpu');
+  await cpuBackend();
   dir = tmpdir('occlude-incremental-');
   modelDir = await saveLayersModel(buildModel(), path.join(dir, 'model'), { labels: ['a', 'b', 'c'], input: { size: [40, 56], range: [0, 1] } });
   // a 90x70 frame with structure on both axes (resized to the model's 56x40)

@@ -4,10 +4,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { BIN, saveLayersModel, tmpdir } from './helpers.js';
+import { BIN, cpuBackend, saveLayersModel, tmpdir } from './helpers.js';
 
 /**
  * Peak memory must not depend on the number of variants (the incremental engine, which auto picks for this model): a 2000x1500 frame at
@@ -22,8 +21,7 @@ let image: string;
 let model: string;
 
 beforeAll(async () => {
-  tf.env().set('PROD', true);
-  await tf.setBackend('cpu');
+  await cpuBackend();
   dir = tmpdir('occlude-mem-');
   image = path.join(dir, 'big.jpg');
   const w = 2000;

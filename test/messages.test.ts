@@ -2,9 +2,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { constants as fsc, copyFileSync, existsSync, mkdirSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { ROOT, saveLayersModel, tmpdir, runCli } from './helpers.js';
+import { ROOT, smallModel, tmpdir, runCli } from './helpers.js';
 
 /** Issue #17, defect 8: exit codes and messages. */
 const FIX = (f: string) => path.join(ROOT, 'fixtures', f);
@@ -22,14 +21,7 @@ beforeAll(async () => {
   dir = tmpdir('occlude-msg-');
   await sharp({ create: { width: 20, height: 20, channels: 3, background: '#808080' } }).jpeg().toFile(path.join(dir, 'small.jpg'));
   // a model that takes the centre 32x32 crop of a frame, without resizing it first
-  const m = tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 2, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.globalAveragePooling2d({}),
-      tfl.layers.dense({ units: 2, activation: 'softmax' }),
-    ],
-  });
-  cropModel = await saveLayersModel(m, path.join(dir, 'crop-model'), { labels: ['a', 'b'], input: { crop: 'center' } });
+  cropModel = await smallModel(path.join(dir, 'crop-model'), 2, { labels: ['a', 'b'], input: { crop: 'center' } });
 });
 
 afterEach(() => {

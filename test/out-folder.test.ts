@@ -3,9 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { BIN, ROOT, saveLayersModel, tmpdir, runCli } from './helpers.js';
+import { BIN, ROOT, smallModel, tmpdir, runCli } from './helpers.js';
 
 /**
  * Issue #17, defects 4 and 5: an --out folder records its run's settings (run.json) and a resume with
@@ -26,14 +25,7 @@ beforeAll(async () => {
   frames = path.join(dir, 'frames');
   mkdirSync(frames);
   for (const f of FIX) copyFileSync(path.join(ROOT, 'fixtures', f), frame(f));
-  const m = tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 2, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.globalAveragePooling2d({}),
-      tfl.layers.dense({ units: 3, activation: 'softmax' }),
-    ],
-  });
-  other = await saveLayersModel(m, path.join(dir, 'other'), { labels: ['none', 'red', 'green'] });
+  other = await smallModel(path.join(dir, 'other'), 3, { labels: ['none', 'red', 'green'] });
 });
 
 describe('run.json: a resume with other settings is a usage error', () => {

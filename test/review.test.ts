@@ -1,23 +1,26 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { confusion, confusionText, readLabels } from '../dist/report/review.js';
-import { DASHCAM, reference, shared, tmpdir, runCli } from './helpers.js';
+import { ROOT, tmpdir, runCli } from './helpers.js';
 
-/** `occlude review` on the six labelled dash-cam frames, with one label made wrong on purpose. */
-const ref = reference();
-const INJECTED = '8f91ad839076f24d6a0e27029f07d2c0.jpg'; // a red light, labelled "none" below
+/** `occlude review` with the embedded model on six labelled fixture frames, with one label made wrong on purpose. */
+const CLASSES: Record<string, string> = { 'green-single.jpg': 'green', 'horizontal-red.jpg': 'red', 'night-red-double.jpg': 'red', 'night-red.jpg': 'red', 'red-single.jpg': 'red', 'red-triple.jpg': 'red' };
+const INJECTED = 'red-single.jpg'; // a red light, labelled "none" below
+const OTHER = 'red-triple.jpg';
 const FAST = ['--patch', '128', '--stride', '128', '--workers', '1'];
-let SEED: string;
 let dir: string;
+let frames: string;
 
 const cli = runCli;
 
 beforeAll(() => {
-  SEED = shared('seed-model', 'nexar-squeezenet-a');
   dir = tmpdir('occlude-review-');
-  const rows = Object.entries(ref.frames).map(([name, f]) => `${name},${name === INJECTED ? 'none' : f.class}`);
+  frames = path.join(dir, 'frames');
+  mkdirSync(frames);
+  for (const name of Object.keys(CLASSES)) copyFileSync(path.join(ROOT, 'fixtures', name), path.join(frames, name));
+  const rows = Object.entries(CLASSES).map(([name, cls]) => `${name},${name === INJECTED ? 'none' : cls}`);
   writeFileSync(path.join(dir, 'labels.csv'), ['image,class', ...rows].join('\n') + '\n');
 });
 
@@ -26,7 +29,7 @@ describe('occlude review', () => {
   let out: string;
   beforeAll(async () => {
     out = path.join(dir, 'review');
-    r = await cli(['review', DASHCAM, '--labels', path.join(dir, 'labels.csv'), '--out', out, '--model', SEED, ...FAST]);
+    r = await cli(['review', frames, '--labels', path.join(dir, 'labels.csv'), '--out', out, ...FAST]);
   });
 
   it('classifies every frame and prints the confusion matrix', () => {
@@ -64,12 +67,12 @@ describe('occlude review', () => {
     const meta = await sharp(png).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['png', 455 * 2 + 8, 256]);
     const html = readFileSync(path.join(out, 'index.html'), 'utf8');
-    expect(html).toContain('none-as-red/8f91ad839076f24d6a0e27029f07d2c0.review.png');
+    expect(html).toContain('none-as-red/red-single.review.png');
     expect(html).toContain('"group":"none→red"');
   });
 
   it('--json prints the confusion document', async () => {
-    const j = await cli(['review', path.join(DASHCAM, INJECTED), path.join(DASHCAM, 'a5af6bd86cf1ee6a2ce4a539ace787f8.jpg'), '--labels', path.join(dir, 'labels.csv'), '--out', path.join(dir, 'review-json'), '--model', SEED, ...FAST, '--json']);
+    const j = await cli(['review', path.join(frames, INJECTED), path.join(frames, OTHER), '--labels', path.join(dir, 'labels.csv'), '--out', path.join(dir, 'review-json'), ...FAST, '--json']);
     expect(j.code).toBe(0);
     const doc = JSON.parse(j.out);
     expect(doc.total).toBe(2);
@@ -79,12 +82,12 @@ describe('occlude review', () => {
   });
 
   it('a class the model does not have is a usage error; frames without a label are left out with a warning', async () => {
-    writeFileSync(path.join(dir, 'odd.csv'), 'image,class\na5af6bd86cf1ee6a2ce4a539ace787f8.jpg,yellow\n');
-    const bad = await cli(['review', DASHCAM, '--labels', path.join(dir, 'odd.csv'), '--out', path.join(dir, 'r2'), '--model', SEED, ...FAST]);
+    writeFileSync(path.join(dir, 'odd.csv'), `image,class\n${OTHER},yellow\n`);
+    const bad = await cli(['review', frames, '--labels', path.join(dir, 'odd.csv'), '--out', path.join(dir, 'r2'), ...FAST]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/unknown class "yellow"; the model's classes are none, red, green/);
-    writeFileSync(path.join(dir, 'one.csv'), 'class,image\nred,a5af6bd86cf1ee6a2ce4a539ace787f8.jpg\n');
-    const part = await cli(['review', DASHCAM, '--labels', path.join(dir, 'one.csv'), '--out', path.join(dir, 'r3'), '--model', SEED, ...FAST]);
+    writeFileSync(path.join(dir, 'one.csv'), `class,image\nred,${OTHER}\n`);
+    const part = await cli(['review', frames, '--labels', path.join(dir, 'one.csv'), '--out', path.join(dir, 'r3'), ...FAST]);
     expect(part.code).toBe(0);
     expect(part.err).toMatch(/5 frame\(s\) not in .*one\.csv, left out/);
     expect(part.out).toContain('1 of 1 correct');

@@ -2,9 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { BIN, ROOT, saveLayersModel, tmpdir, runCli } from './helpers.js';
+import { BIN, ROOT, smallModel, tmpdir, runCli } from './helpers.js';
 import net from 'node:net';
 
 /**
@@ -35,14 +34,7 @@ const mkfifo = (p: string) => execFileSync('mkfifo', [p]);
 
 beforeAll(async () => {
   dir = tmpdir('occlude-reads-');
-  const m = tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 2, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.globalAveragePooling2d({}),
-      tfl.layers.dense({ units: 3, activation: 'softmax' }),
-    ],
-  });
-  good = await saveLayersModel(m, path.join(dir, 'good'), { labels: ['none', 'red', 'green'] });
+  good = await smallModel(path.join(dir, 'good'), 3, { labels: ['none', 'red', 'green'] });
 });
 
 describe('weight paths stay inside the model folder', () => {

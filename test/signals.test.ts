@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, ROOT, tmpdir, runCli } from './helpers.js';
+import { ROOT, interrupt, tmpdir, runCli } from './helpers.js';
 
 /**
  * Issue #17, defect 6: SIGTERM and SIGHUP (what CI runners, Kubernetes, `timeout` and a closed terminal
@@ -15,25 +14,6 @@ const SLOW = ['--patch', '64', '--stride', '32', '--workers', '1', '--batch-size
 let dir: string;
 let frames: string;
 let manifest: string;
-
-/** Run the CLI and send `signal` once stdout has its first line; resolves to the exit code and output. */
-function interrupt(args: string[], signal: NodeJS.Signals): Promise<{ code: number | null; signal: string | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let sent = false;
-    child.stderr.on('data', (d) => (err += d));
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (!sent && out.includes('\n')) {
-        sent = true;
-        setTimeout(() => child.kill(signal), 200); // during the next image or case
-      }
-    });
-    child.on('exit', (code, sig) => resolve({ code, signal: sig, out, err }));
-  });
-}
 
 const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
 

@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Session, OccludeError } from '../dist/index.js';
-import { parseManifest } from '../dist/report/check.js';
-import { EMBEDDED_MODEL } from '../dist/occlude.js';
+import { parseManifest } from '../dist/report/manifest.js';
+import { EMBEDDED_MODEL } from '../dist/session.js';
 import { ROOT, tmpdir, runCli } from './helpers.js';
 
 /**

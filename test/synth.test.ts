@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import sharp from 'sharp';
-import { Rng } from '../src/synth/rng.js';
-import { generateFrame } from '../src/synth/render.js';
-import { evidenceOf } from '../src/synth/manifest.js';
-import { unlitSvg } from '../src/synth/scene.js';
+import { Rng } from '../synth/rng.js';
+import { generateFrame } from '../synth/render.js';
+import { evidenceOf } from '../synth/manifest.js';
+import { unlitSvg } from '../synth/scene.js';
+import { parseArgs, synth } from '../synth/cli.js';
 
 const W = 455;
 const H = 256;
@@ -104,12 +104,11 @@ describe('scene generator', () => {
 });
 
 describe('synth CLI', () => {
-  const cli = join(process.cwd(), 'dist', 'synth', 'cli.js');
-  it.skipIf(!existsSync(cli))('writes N frames and a manifest, identically for the same seed', () => {
+  it('writes N frames and a manifest, identically for the same seed', async () => {
     const a = mkdtempSync(join(tmpdir(), 'synth-a-'));
     const b = mkdtempSync(join(tmpdir(), 'synth-b-'));
     try {
-      for (const d of [a, b]) execFileSync(process.execPath, [cli, '--count', '6', '--seed', '31', '--out', d]);
+      for (const d of [a, b]) await synth(parseArgs(['--count', '6', '--seed', '31', '--out', d]));
       const files = readdirSync(a).sort();
       expect(files).toHaveLength(7);
       for (const f of files) expect(Buffer.compare(readFileSync(join(a, f)), readFileSync(join(b, f)))).toBe(0);
@@ -125,11 +124,28 @@ describe('synth CLI', () => {
       rmSync(b, { recursive: true, force: true });
     }
   });
+
+  it('refuses bad arguments (usage errors, exit code 2)', () => {
+    let said = '';
+    const err = (argv: string[]) => {
+      try {
+        parseArgs(argv, (s) => (said += s));
+      } catch (e) {
+        return e as { exitCode: number };
+      }
+      throw new Error(`accepted: ${argv.join(' ')}`);
+    };
+    expect(err(['--count', '0', '--out', 'x']).exitCode).toBe(2);
+    expect(err(['--count', '2', '--out', 'x', '--size', '10x10']).exitCode).toBe(2);
+    expect(err(['--count', 'many', '--out', 'x']).exitCode).toBe(2);
+    expect(said).toMatch(/--count must be positive[^]*--size too small[^]*not an integer: many/);
+    expect(parseArgs(['--fixtures'])).toMatchObject({ fixtures: true, out: 'fixtures', width: 455, height: 256, concurrency: 2 });
+  });
 });
 
 describe('fixtures/manifest.json', () => {
   const dir = join(process.cwd(), 'fixtures');
-  it.skipIf(!existsSync(join(dir, 'manifest.json')))('lists existing frames with boxes inside them', async () => {
+  it('lists existing frames with boxes inside them', async () => {
     const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(m.model).toBe('models/traffic-light');
     expect(m.patch).toBe(32);
@@ -149,5 +165,19 @@ describe('fixtures/manifest.json', () => {
     }
     const gd = m.cases.find((c: { image: string }) => c.image === 'green-double.jpg');
     expect(gd.evidence).toHaveLength(2);
+  });
+
+  it('is what `npm run fixtures` writes (frames and manifest), known misses marked "expect": "fail" with a reason', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fixtures-'));
+    try {
+      await synth(parseArgs(['--fixtures', '--out', out]));
+      for (const f of readdirSync(dir).filter((n) => n === 'manifest.json' || n.endsWith('.jpg'))) expect(Buffer.compare(readFileSync(join(out, f)), readFileSync(join(dir, f))), f).toBe(0);
+      const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+      const misses = m.cases.filter((c: { expect?: string }) => c.expect === 'fail');
+      expect(misses.map((c: { image: string }) => c.image)).toEqual(['night-green.jpg']);
+      for (const c of misses) expect(c.reason.length).toBeGreaterThan(10);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -9,7 +9,8 @@ set -e
 DATA=${DATA:-/tmp/occ-data}
 SHARED=${SHARED:-../shared}
 MODEL=${MODEL:-models/traffic-light}
-node dist/synth/cli.js --count 1000 --seed 777777 --out "$DATA/test"
+npx tsc -p synth
+node synth/dist/cli.js --count 1000 --seed 777777 --out "$DATA/test"
 /usr/bin/python3 training/evaluate.py --model "$MODEL" --data "$DATA/test" --no-pg \
   --real "$SHARED/dashcam" --dump-io "$DATA/io" --json "$DATA/eval-accuracy.json"
 node training/check_tfjs.mjs "$MODEL" "$DATA/io/in.f32" "$DATA/io/out.f32" wasm

@@ -1,14 +1,11 @@
-import { promises as fs, constants as fsc } from 'node:fs';
-import path from 'node:path';
-import { Session, modelLabel, type SessionOptions } from '../occlude.js';
-import { OccludeError, usageError, runtimeError, messageOf, shownPath, fsReason } from '../errors.js';
-import type { BackendRequest } from '../model/backends.js';
-import type { EngineRequest } from '../infer/incremental/support.js';
-import { parseBytes } from '../infer/batch.js';
-import { strideWithinPatch, defaultStride } from '../plan/grid.js';
-import { FolderLock } from '../report/lock.js';
+/** What every command shares: the streams, the model flags, the error reporter and the run events' listener. */
+import type { Session, SessionOptions } from '../session.js';
+import { OccludeError, runtimeError, messageOf, withName } from '../errors.js';
+import { byteSize, type BackendRequest, type EngineRequest } from '../options.js';
+import type { RunEvents } from '../runs/events.js';
+import { Progress } from './progress.js';
 
-/** What the CLI runs with: the common flags, the error reporter and the session. */
+/** Where the CLI writes, and the signal that stops a run (bin/occlude.js gives the process's; tests their own). */
 export interface Io {
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown; isTTY?: boolean; columns?: number };
@@ -55,12 +52,7 @@ export interface ModelFlags {
 }
 
 export function sessionOptions(f: ModelFlags): SessionOptions {
-  let memoryBudget: number | undefined;
-  if (f.memoryBudget !== undefined) {
-    const b = parseBytes(f.memoryBudget);
-    if (b === null) throw usageError(`Expected size in bytes (e.g. 1GB, 512MB) for memory-budget but received ${JSON.stringify(f.memoryBudget)}`);
-    memoryBudget = b;
-  }
+  const memoryBudget = f.memoryBudget === undefined ? undefined : byteSize('memory-budget', f.memoryBudget);
   return {
     model: f.model,
     backend: f.backend,
@@ -108,45 +100,51 @@ export class Reporter {
   info(s: string): void {
     if (this.flags.verbose) this.io.stderr.write(s + '\n');
   }
-}
-
-/** `file: message`, unless the message names the file already; the name quoted when it holds control characters. */
-export function withName(message: string, file: string): string {
-  return message.includes(shownPath(file)) ? message : `${shownPath(file)}: ${message}`;
-}
-
-export async function openSession(f: ModelFlags, rep: Reporter): Promise<Session> {
-  const session = await Session.open(sessionOptions(f));
-  rep.info(`model: ${modelLabel(session.modelPath)} (${session.model.kind}, input ${session.inputSpec().height}x${session.inputSpec().width}, labels ${session.labels.join(', ')})`);
-  const batch = `batch size: ${session.batchSize(session.inputSpec())} variants per forward pass${f.batchSize ? '' : ` (from the memory budget${f.exactReference ? '; smaller for large images with --exact-reference' : ''})`}`;
-  rep.info(`backend: ${session.backend}${session.backendInfo.notes.length ? ` (${session.backendInfo.notes.join('; ')})` : ''}; workers: ${session.workers}${session.workersNote ? ` (${session.workersNote})` : ''}; ${batch}`);
-  rep.info(`engine: ${session.engine} (${session.engineInfo.reason})`);
-  return session;
-}
-
-export async function checkWritable(file: string): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
-  try {
-    const st = await fs.stat(file).catch(() => null);
-    if (st?.isDirectory()) throw runtimeError(`cannot write ${file}: it is a folder`, file);
-    await fs.access(dir, fsc.W_OK);
-  } catch (err) {
-    if (err instanceof OccludeError) throw err;
-    throw runtimeError(`cannot write ${file}: ${fsReason(err)}`, file, err);
+  /** `occlude: message` on stderr: what a run has to say (skipped files, a resumed folder...). */
+  notice(s: string): void {
+    this.io.stderr.write(`occlude: ${s}\n`);
+  }
+  /** The exit code of an interrupted run (after its message), or nothing when it was not interrupted. */
+  interrupted(what: (prefix: string) => string): void {
+    const stop = interruption(this.io.signal);
+    if (!stop) return;
+    this.io.stderr.write(what(stop.prefix) + '\n');
+    this.code = Math.max(this.code, stop.code);
   }
 }
 
-/** --stride, or half the patch; a stride over the patch is a usage error. */
-export function strideOf(f: { patch: number; stride?: number }): number {
-  return strideWithinPatch(f.patch, f.stride ?? defaultStride(f.patch));
+/** The session in -v: the model, the backend, the workers, the batch size and the engine, each with why. */
+function describeSession(session: Session, f: ModelFlags): string[] {
+  const spec = session.inputSpec();
+  const batch = `batch size: ${session.batchSize(spec)} variants per forward pass${f.batchSize ? '' : ` (from the memory budget${f.exactReference ? '; smaller for large images with --exact-reference' : ''})`}`;
+  return [
+    `model: ${session.modelLabel} (${session.model.kind}, input ${spec.height}x${spec.width}, labels ${session.labels.join(', ')})`,
+    `backend: ${session.backend}${session.backendInfo.notes.length ? ` (${session.backendInfo.notes.join('; ')})` : ''}; workers: ${session.workers}${session.workersNote ? ` (${session.workersNote})` : ''}; ${batch}`,
+    `engine: ${session.engine} (${session.engineInfo.reason})`,
+  ];
 }
 
-/** Run `fn` holding the lock of an output folder (a second run into it is refused while this one writes). */
-export async function withFolderLock<T>(dir: string, io: Io, fn: () => Promise<T>): Promise<T> {
-  const lock = await FolderLock.take(dir, (s) => io.stderr.write(s + '\n'));
-  try {
-    return await fn();
-  } finally {
-    await lock.release();
-  }
+/**
+ * How the CLI shows a run's events: the progress bar (a terminal only), -v lines, notices and errors on
+ * stderr; each run's own results are printed by its command. The bar is cleared before anything is written.
+ */
+export function listen(io: Io, f: ModelFlags, rep: Reporter): RunEvents & { progressBar: Progress } {
+  const bar = Progress.for(io.stderr, f.quiet === true);
+  return {
+    progressBar: bar,
+    session: (s) => describeSession(s, f).forEach((l) => rep.info(l)),
+    progress: (p) => bar.update(p),
+    notice: (s) => {
+      bar.clear();
+      rep.notice(s);
+    },
+    failure: ({ image, error, of }) => {
+      bar.clear();
+      rep.error(error, image, of > 1);
+    },
+    error: (e) => {
+      bar.clear();
+      rep.error(e);
+    },
+  };
 }

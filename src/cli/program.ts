@@ -1,63 +1,48 @@
+/**
+ * The command line: flags (commander) to the runs' options, and the exit code. Each command's file
+ * (occlude-cmd, predict-cmd, review-cmd, check-cmd) maps its flags and prints its results; the work is
+ * in src/runs and src/session.ts.
+ */
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option, InvalidArgumentError } from 'commander';
-import { DEFAULTS } from '../occlude.js';
 import { OccludeError, usageError, messageOf } from '../errors.js';
-import { ENGINE_CHOICES } from '../infer/incremental/support.js';
-import { BACKEND_CHOICES } from '../model/backends.js';
-import { DEFAULT_MAX_PIXELS } from '../image/decode.js';
-import { COLORMAPS } from '../render/colormap.js';
-import { RENDER_DEFAULTS } from '../render/save.js';
+import { DEFAULTS, BACKENDS, ENGINES, MODES, COLORMAPS, integerText, numberText, heightWidthText, numbersText } from '../options.js';
 import { Reporter, type Io, type ModelFlags } from './common.js';
-import { runOcclude, runPredict, type OccludeFlags } from './occlude-cmd.js';
-import { runReview, type ReviewFlags } from './review-cmd.js';
-import { runCheck, type CheckFlags } from './check-cmd.js';
+import { runOccludeCmd, type OccludeFlags } from './occlude-cmd.js';
+import { runPredictCmd } from './predict-cmd.js';
+import { runReviewCmd, type ReviewFlags } from './review-cmd.js';
+import { runCheckCmd, type CheckFlags } from './check-cmd.js';
 
 export type { Io } from './common.js';
 
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require('../../package.json') as { version: string }).version;
 
-function int(name: string) {
-  return (v: string): number => {
-    if (!/^\s*-?\d+\s*$/.test(v) || Number(v) <= 0) throw new InvalidArgumentError(`Expected positive integer for ${name} but received ${JSON.stringify(v)}`);
-    return Number(v);
+/** A flag's value through a validator of options.ts; its usage error becomes commander's (`error: option ... is invalid`). */
+function arg<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      if (err instanceof OccludeError) throw new InvalidArgumentError(err.message);
+      throw err;
+    }
   };
 }
-function num(name: string, lo: number, hi: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < lo || n > hi) throw new InvalidArgumentError(`Expected number between ${lo} and ${hi} for ${name} but received ${JSON.stringify(v)}`);
-    return n;
-  };
-}
-function hw(name: string) {
-  return (v: string): [number, number] => {
-    const m = /^(\d+)[x,](\d+)$/i.exec(v.trim());
-    if (!m || +m[1] <= 0 || +m[2] <= 0) throw new InvalidArgumentError(`Expected HEIGHTxWIDTH for ${name} but received ${JSON.stringify(v)}`);
-    return [+m[1], +m[2]];
-  };
-}
-function nums(name: string, count?: number) {
-  return (v: string): number[] => {
-    const a = v.split(',').map((s) => Number(s.trim()));
-    if (a.some((x) => !Number.isFinite(x)) || (count && a.length !== count)) throw new InvalidArgumentError(`Expected ${count ?? 'comma-separated'} numbers for ${name} but received ${JSON.stringify(v)}`);
-    return a;
-  };
-}
-
-
-
-
+const int = (name: string) => arg((v) => integerText(name, v));
+const num = (name: string, lo: number, hi: number) => arg((v) => numberText(name, v, lo, hi));
+const hw = (name: string) => arg((v) => heightWidthText(name, v));
+const nums = (name: string, count?: number) => arg((v) => numbersText(name, v, count));
 
 function addModelOptions(cmd: Command, o: { labels?: boolean; json?: string } = {}): Command {
   cmd
     .option('-m, --model <path>', 'model folder or model.json (TF.js LayersModel or GraphModel; SavedModel with tfjs-node); default: the embedded traffic-light model')
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES as string[]).default('auto'))
-    .addOption(new Option('--engine <name>', 'incremental: recompute only what each patch changes (LayersModels); full: a forward pass per variant; auto: incremental when the model allows').choices(ENGINE_CHOICES as string[]).default('auto'))
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKENDS).default(DEFAULTS.backend))
+    .addOption(new Option('--engine <name>', 'incremental: recompute only what each patch changes (LayersModels); full: a forward pass per variant; auto: incremental when the model allows').choices(ENGINES).default(DEFAULTS.engine))
     .option('--workers <n>', 'inference worker threads (wasm/cpu); default: the number of cores, or fewer if the memory budget holds fewer', int('workers'))
     .option('--batch-size <n>', 'variants per forward pass; default: chosen from --memory-budget', int('batch-size'))
     .option('--memory-budget <bytes>', 'memory for the whole process (process, workers, models, batches), e.g. 512MB, 2GB (default 1GB)')
-    .option('--max-pixels <n>', 'refuse images with more pixels than this (and image files over 16 bytes per pixel + 16 MiB)', int('max-pixels'), DEFAULT_MAX_PIXELS);
+    .option('--max-pixels <n>', 'refuse images with more pixels than this (and image files over 16 bytes per pixel + 16 MiB)', int('max-pixels'), DEFAULTS.maxPixels);
   if (o.labels !== false) cmd.option('--labels <a,b,c>', 'class labels (overrides occlude.json)');
   else cmd.option('--class-names <a,b,c>', 'the model\'s class labels (overrides occlude.json)');
   return cmd
@@ -76,27 +61,16 @@ function addModelOptions(cmd: Command, o: { labels?: boolean; json?: string } = 
     .option('--debug', 'show stack traces of errors');
 }
 
-
 export type Runner = { code: number };
-
-
-
-
-
-
-
-
-
-
 
 /** Patch, fill and rendering flags shared by the main command and `review`. */
 function addOcclusionOptions(cmd: Command): Command {
   return cmd
     .option('-p, --patch <px>', 'patch size in pixels', int('patch'), DEFAULTS.patch)
     .option('-s, --stride <px>', 'stride in pixels (default: half the patch)', int('stride'))
-    .option('--fill <value>', 'occluder: grey level 0..1, hex colour, mean or blur', '0.5')
-    .addOption(new Option('--colormap <name>', 'heat-map colours').choices(COLORMAPS as string[]).default(RENDER_DEFAULTS.colormap))
-    .option('--alpha <a>', 'heat-map opacity 0..1', num('alpha', 0, 1), RENDER_DEFAULTS.alpha)
+    .option('--fill <value>', 'occluder: grey level 0..1, hex colour, mean or blur', String(DEFAULTS.fill))
+    .addOption(new Option('--colormap <name>', 'heat-map colours').choices(COLORMAPS).default(DEFAULTS.colormap))
+    .option('--alpha <a>', 'heat-map opacity 0..1', num('alpha', 0, 1), DEFAULTS.alpha)
     .option('--no-legend', 'no colour bar')
     .option('-r, --recursive', 'descend into sub-folders');
 }
@@ -115,11 +89,11 @@ export function createProgram(io: Io, state: Runner = { code: 0 }): Command {
   addModelOptions(addOcclusionOptions(program))
     .argument('[images...]', 'image files, folders or glob patterns')
     .option('-c, --class <name|index|all>', 'target class (default: the predicted class); all: one overlay per class from one sweep')
-    .addOption(new Option('--mode <mode>', 'prob: mean target probability; drop: baseline minus it').choices(['prob', 'drop']).default('prob'))
-    .option('--iterate <n>', 'passes; each greys out the previous minimum patch for good', int('iterate'), 1)
+    .addOption(new Option('--mode <mode>', 'prob: mean target probability; drop: baseline minus it').choices(MODES).default(DEFAULTS.mode))
+    .option('--iterate <n>', 'passes; each greys out the previous minimum patch for good', int('iterate'), DEFAULTS.iterate)
     .option('-o, --output <file>', 'overlay PNG (default: <image>.occlusion.png beside the image)')
     .option('--out <dir>', 'write outputs into this folder (mirroring input paths)')
-    .option('--range <auto|lo,hi>', 'colour scale', 'auto')
+    .option('--range <auto|lo,hi>', 'colour scale', String(DEFAULTS.range))
     .option('--save-map <file>', 'raw heat-map: .f32 (float32 LE, HxW), .json or .png (16-bit)')
     .option('--resume', 'skip images already done in --out (summary row without error and overlay present)')
     .option('--report <file>', 'write a static HTML page of the results (e.g. results/index.html)')
@@ -142,19 +116,15 @@ Exit codes: 0 ok, 1 runtime failure (unreadable image or model, unwritable outpu
 the summary and the page).`,
     )
     .action(async (images: string[], flags: OccludeFlags) => {
-      const rep = new Reporter(io, flags);
       if (!images.length) {
         program.outputHelp({ error: true });
         throw usageError('no image given');
       }
-      await runWith(rep, state, () => runOcclude(images, flags, io, rep));
+      await act(runOccludeCmd)(images, flags);
     });
 
   const predict = program.command('predict').description('classify images without occluding').argument('<images...>', 'image files or folders');
-  addModelOptions(predict).action(async (images: string[], flags: ModelFlags) => {
-    const rep = new Reporter(io, flags);
-    await runWith(rep, state, () => runPredict(images, flags, io, rep));
-  });
+  addModelOptions(predict).action(act(runPredictCmd));
   const review = program
     .command('review')
     .description('classify labelled frames, print the confusion matrix, and show each mistake as two heat-maps: predicted class and true class')
@@ -173,10 +143,7 @@ Mistakes are grouped by confusion pair (true→predicted), e.g. review/none-as-r
 left the predicted class's heat-map, right the true class's. Exit code 0 (mistakes are the output),
 1 when a frame could not be read.`,
     )
-    .action(async (images: string[], flags: ReviewFlags) => {
-      const rep = new Reporter(io, flags);
-      await runWith(rep, state, () => runReview(images, flags, io, rep));
-    });
+    .action(act<ReviewFlags>(runReviewCmd));
 
   const check = program
     .command('check')
@@ -193,23 +160,27 @@ Example:
 A case passes when the predicted class equals "class" (when given) and the minimum of that
 class's heat-map lies in one of the "evidence" boxes (or, with "rule": "energy", at least
 "minShare" of the probability drop does). --model overrides the manifest's model.
-Exit codes: 0 all cases pass, 1 a case fails, 2 a bad manifest, 130 interrupted (Ctrl-C),
-143 SIGTERM, 129 SIGHUP (the JUnit file lists every case that did not run as an error).`,
+A case marked "expect": "fail" (with a "reason") is a known miss: it must fail (XFAIL); when it
+passes (XPASS) the check fails, so that the mark comes off.
+Exit codes: 0 all cases pass (or fail as expected), 1 a case fails, 2 a bad manifest,
+130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP (the JUnit file lists every case that did not
+run as an error).`,
     )
-    .action(async (manifests: string[], flags: CheckFlags) => {
-      const rep = new Reporter(io, flags);
-      await runWith(rep, state, () => runCheck(manifests, flags, io, rep));
-    });
+    .action(act<CheckFlags>(runCheckCmd));
   return program;
-}
 
-async function runWith(rep: Reporter, state: Runner, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    rep.error(err);
+  /** A command's action: a reporter for its flags; what it throws is reported; its exit code kept in `state`. */
+  function act<F extends ModelFlags>(command: (args: string[], f: F, io: Io, rep: Reporter) => Promise<void>) {
+    return async (args: string[], flags: F): Promise<void> => {
+      const rep = new Reporter(io, flags);
+      try {
+        await command(args, flags, io, rep);
+      } catch (err) {
+        rep.error(err);
+      }
+      state.code = Math.max(state.code, rep.code);
+    };
   }
-  state.code = Math.max(state.code, rep.code);
 }
 
 /** Run the CLI with user arguments (no node/script prefix); resolves to the exit code. */

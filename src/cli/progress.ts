@@ -1,7 +1,8 @@
-/** A one-line progress display on stderr, shown only when stderr is a terminal. */
+/** The progress bar: one line on stderr, shown only when stderr is a terminal. */
+import type { ProgressEvent } from '../runs/events.js';
+
 export class Progress {
   private last = 0;
-  private started = Date.now();
   private shown = false;
 
   constructor(
@@ -13,24 +14,16 @@ export class Progress {
     return new Progress(stream, !quiet && stream.isTTY === true);
   }
 
-  reset(): void {
-    this.started = Date.now();
-  }
-
-  /** images done/total, variants done/total of the current image */
-  update(label: string, imagesDone: number, imagesTotal: number, done: number, total: number, variantsSoFar: number): void {
+  /** Show where the run is (at most every 100 ms, and at the end of each image). */
+  update(p: ProgressEvent): void {
     if (!this.enabled) return;
     const now = Date.now();
-    if (now - this.last < 100 && done < total) return;
+    if (now - this.last < 100 && p.done < p.total) return;
     this.last = now;
-    const secs = (now - this.started) / 1000;
-    const rate = secs > 0 ? variantsSoFar / secs : 0;
-    const remainingVariants = total - done + (imagesTotal - imagesDone - 1) * total;
-    const eta = rate > 0 ? Math.round(remainingVariants / rate) : 0;
-    const frac = total ? done / total : 0;
+    const frac = p.total ? p.done / p.total : 0;
     const width = 20;
     const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '-');
-    const line = `[${bar}] image ${imagesDone + 1}/${imagesTotal} (${imagesDone} done, ${imagesTotal - imagesDone} to do) ${label}  ${done}/${total} variants  ${rate.toFixed(1)}/s  ETA ${duration(eta)}`;
+    const line = `[${bar}] image ${p.index + 1}/${p.count} (${p.index} done, ${p.count - p.index} to do) ${p.label}  ${p.done}/${p.total} variants  ${p.rate.toFixed(1)}/s  ETA ${duration(p.eta)}`;
     const cols = this.stream.columns ?? 100;
     this.stream.write('\r' + line.slice(0, cols - 1).padEnd(Math.min(cols - 1, line.length)) + '\x1b[K');
     this.shown = true;

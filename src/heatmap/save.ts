@@ -1,17 +1,19 @@
 import path from 'node:path';
-import { writeFileAtomic, encodeGray16Png } from '../image/encode.js';
+import { encodeGray16Png } from '../image/encode.js';
+import { writeFileAtomic } from '../files.js';
 import { usageError } from '../errors.js';
 import { mapRange } from './accumulate.js';
 
 export const MAP_FORMATS = ['.f32', '.json', '.png'] as const;
 
 /**
- * --save-map: the raw heat-map.
+ * --save-map: the raw heat-map of a result (or any map with its size), by the file's extension:
  *  .f32  float32 little-endian, row-major, height x width (the layout of ../shared/dashcam/reference)
  *  .json {width, height, data}
  *  .png  16-bit greyscale, 0..65535 spanning [min, max]; the range is in tEXt chunks occlude:min / occlude:max
  */
-export async function saveMap(file: string, map: Float32Array, width: number, height: number): Promise<void> {
+export async function saveMap(file: string, result: { map: Float32Array; width: number; height: number }): Promise<void> {
+  const { map, width, height } = result;
   const ext = path.extname(file).toLowerCase();
   if (ext === '.f32') {
     const le = Buffer.alloc(map.length * 4);

@@ -45,37 +45,3 @@ export function affectedRange(t: AxisTable, start: number, end: number): [number
   if (t.lo[from] >= end || t.hi[to - 1] < start) return null;
   return [from, to];
 }
-
-/** Resize a packed float image (h x w x c) with the tables; used by the exactness tests. */
-export function resizeBilinear(
-  src: Float32Array,
-  inH: number,
-  inW: number,
-  channels: number,
-  outH: number,
-  outW: number,
-): Float32Array {
-  const rows = bilinearAxis(inH, outH);
-  const cols = bilinearAxis(inW, outW);
-  const out = new Float32Array(outH * outW * channels);
-  for (let y = 0; y < outH; y++) {
-    const r0 = rows.lo[y] * inW;
-    const r1 = rows.hi[y] * inW;
-    const fy = rows.frac[y];
-    for (let x = 0; x < outW; x++) {
-      const c0 = cols.lo[x];
-      const c1 = cols.hi[x];
-      const fx = cols.frac[x];
-      for (let c = 0; c < channels; c++) {
-        const tl = src[(r0 + c0) * channels + c];
-        const tr = src[(r0 + c1) * channels + c];
-        const bl = src[(r1 + c0) * channels + c];
-        const br = src[(r1 + c1) * channels + c];
-        const top = tl + (tr - tl) * fx;
-        const bottom = bl + (br - bl) * fx;
-        out[(y * outW + x) * channels + c] = top + (bottom - top) * fy;
-      }
-    }
-  }
-  return out;
-}

@@ -4,7 +4,6 @@ import type { InputSpec } from '../model/metadata.js';
 export const ACTIVATION_FACTOR = 48;
 /** Above this, wasm and cpu throughput stops improving (measured: 8-16 best on SqueezeNet 227). */
 export const MAX_AUTO_BATCH = 16;
-export const DEFAULT_MEMORY_BUDGET = 1024 ** 3;
 
 /**
  * The largest batch whose tensors fit the memory budget, shared among the
@@ -27,13 +26,3 @@ export function autoBatchSize(spec: InputSpec, workers: number, budgetBytes: num
  */
 export const INCREMENTAL_FACTOR = 8;
 export const MAX_INCREMENTAL_BATCH = 4;
-
-/** "1GB", "512MB", "2e9", "800M" -> bytes */
-export function parseBytes(text: string): number | null {
-  const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([kmgt]i?b?|b)?\s*$/i.exec(text);
-  if (!m) return null;
-  const unit = (m[2] ?? 'b').toLowerCase().replace(/i?b$/, '');
-  const mult: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-  const v = Number(m[1]) * (mult[unit] ?? NaN);
-  return Number.isFinite(v) && v > 0 ? Math.floor(v) : null;
-}

@@ -19,7 +19,7 @@ export interface EngineOptions {
   /** score a batch: one row of `outputs` raw values per rect */
   score(rects: Rect[]): Promise<Float32Array>;
   outputs: number;
-  /** variant i's output row (valid only during the call) */
+  /** variant i's output row (valid only during the call), in variant order */
   sink(i: number, row: Float32Array): void;
   batchSize: number;
   inflight: number;
@@ -38,13 +38,29 @@ export async function runEngine(o: EngineOptions): Promise<EngineStats> {
   let skipped = 0;
   const running = new Set<Promise<void>>();
   let failure: unknown = null;
+  // Rows reach `sink` in variant order, whatever order the batches come back in (workers finish them in
+  // any order): the float sums of the heat-map then do not depend on the workers' timing. Rows that come
+  // back early wait here; there are at most `inflight` batches of them.
+  const early = new Map<number, Float32Array>();
+  let next = 0;
+  const ready = (i: number, row: Float32Array) => {
+    if (i !== next) {
+      early.set(i, row);
+      return;
+    }
+    o.sink(i, row);
+    for (next++; early.has(next); next++) {
+      o.sink(next, early.get(next)!);
+      early.delete(next);
+    }
+  };
 
   const dispatch = (ids: number[], rects: Rect[]) => {
     const p = o
       .score(rects)
       .then((raw) => {
         for (let k = 0; k < ids.length; k++) {
-          o.sink(ids[k], raw.subarray(k * o.outputs, (k + 1) * o.outputs));
+          ready(ids[k], raw.subarray(k * o.outputs, (k + 1) * o.outputs));
         }
         done += ids.length;
         o.onProgress?.(done, o.count);
@@ -63,7 +79,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineStats> {
     o.signal?.throwIfAborted();
     const rect = o.rectOf(i);
     if (!o.visible(rect)) {
-      o.sink(i, o.unchanged);
+      ready(i, o.unchanged);
       skipped++;
       done++;
       continue;

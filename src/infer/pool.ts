@@ -6,6 +6,7 @@ import type { Scorer } from './scorer.js';
 import { packRects, type FrameJob } from './variants.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
 import type { Engine } from './incremental/support.js';
+import type { ModelRef } from '../model/load.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (r: WorkerReply & { ok: true }) => void; reject: (e: Error) => void };
@@ -94,12 +95,14 @@ export class WorkerPool implements Scorer {
     this.threads = threads;
   }
 
-  static async start(size: number, backend: ActiveBackend, modelFile: string, engine: Engine = 'full'): Promise<WorkerPool> {
+  /** `model`: what each worker loads its copy from (a model.json path, or a LoadedModel's workerSource()) */
+  static async start(size: number, backend: ActiveBackend, source: ModelRef | string, engine: Engine = 'full'): Promise<WorkerPool> {
+    const model: ModelRef = typeof source === 'string' ? { kind: 'file', file: source } : source;
     const url = new URL('./worker.js', import.meta.url);
     const threads = Array.from({ length: size }, () => new Thread(url));
     const pool = new WorkerPool(threads, backend);
     try {
-      await Promise.all(threads.map((t) => t.request({ type: 'init', backend, model: modelFile, engine })));
+      await Promise.all(threads.map((t) => t.request({ type: 'init', backend, model, engine })));
     } catch (err) {
       await pool.close();
       throw err;

@@ -4,13 +4,13 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { initBackend, type ActiveBackend } from '../model/backends.js';
-import { loadModel, type LoadedModel } from '../model/load.js';
+import { loadModel, type LoadedModel, type ModelRef } from '../model/load.js';
 import { unpackRects, type FrameJob } from './variants.js';
 import { localScorer, type Scorer } from './scorer.js';
 import type { Engine } from './incremental/support.js';
 
 export type WorkerRequest =
-  | { type: 'init'; id: number; backend: ActiveBackend; model: string; engine: Engine }
+  | { type: 'init'; id: number; backend: ActiveBackend; model: ModelRef; engine: Engine }
   | { type: 'frame'; id: number; job: FrameJob }
   | { type: 'score'; id: number; rects: Int32Array }
   | { type: 'memory'; id: number };

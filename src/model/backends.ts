@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { runtimeError, messageOf } from '../errors.js';
+import type { BackendRequest } from '../options.js';
 
-export type BackendRequest = 'auto' | 'node' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES: readonly BackendRequest[] = ['auto', 'node', 'wasm', 'cpu'];
+export type { BackendRequest };
 
 /** The tfjs backend names behind our user-facing names. */
 const TF_NAME = { node: 'tensorflow', wasm: 'wasm', cpu: 'cpu' } as const;

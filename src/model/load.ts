@@ -1,154 +1,179 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
+/**
+ * A model, from wherever it comes: a folder or model.json on disk, a tfjs IOHandler, or a LayersModel
+ * or GraphModel the caller has loaded already (with the same tfjs: occlude's tfjs packages are peer
+ * dependencies). Each becomes a LoadedModel: its input and class count checked, and what a worker
+ * thread loads its own copy from.
+ */
 import * as tf from '@tensorflow/tfjs-core';
-import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
-import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import { loadLayersModel, LayersModel } from '@tensorflow/tfjs-layers';
+import { loadGraphModel, GraphModel } from '@tensorflow/tfjs-converter';
 import { runtimeError, messageOf, OccludeError } from '../errors.js';
-import { readRegularFile, regularFileSize, fileKind } from '../files.js';
+import { locateModel, readModelJson, fileHandler, firstLine, type ModelSource } from './read.js';
+
+export type { ModelSource };
+
+/** What a model can be: a folder or model.json, a tfjs IOHandler, or a loaded LayersModel or GraphModel. */
+export type ModelInput = string | tf.io.IOHandler | LayersModel | GraphModel;
+
+/** What a worker thread loads its copy of the model from: the file, or the model's artifacts (posted to it). */
+export type ModelRef = { kind: 'file'; file: string } | { kind: 'artifacts'; artifacts: tf.io.ModelArtifacts; name: string };
 
 export interface LoadedModel {
   kind: 'layers-model' | 'graph-model' | 'saved-model';
-  /** the folder the model lives in (where occlude.json is looked for) */
-  dir: string;
-  /** model.json, or the SavedModel folder */
+  /** the folder the model lives in (where occlude.json is looked for); null for a model not read from disk */
+  dir: string | null;
+  /** model.json, or the SavedModel folder; for a model not read from disk, how messages name it (`memory:layers-model`) */
   file: string;
   input: { height: number | null; width: number | null; channels: number };
   /** number of outputs (classes) */
   outputs: number;
-  /** the files a TF.js model was read from (null for a SavedModel) */
+  /** the files a TF.js model was read from (null for a SavedModel and a model not read from disk) */
   source: ModelSource | null;
+  /** bytes of the model's weights (for the memory budget) */
+  weightBytes: number;
   predict(x: tf.Tensor4D): tf.Tensor2D;
+  /** release the model (a model the caller passed in stays theirs: not released) */
   dispose(): void;
   /** the LayersModel itself (layers-model only): the incremental engine reads its layers */
   layers?: LayersModel;
+  /** what a worker thread loads its copy of the model from */
+  workerSource(): Promise<ModelRef>;
+  /** a SHA-256 of the model's topology and weights (null for a SavedModel) */
+  digest(): Promise<string | null>;
 }
 
-/** The files of a TF.js model: model.json, then its weight files in manifest order, and their weights' bytes. */
-export interface ModelSource {
-  files: string[];
-  weightBytes: number;
+type Checked = Pick<LoadedModel, 'kind' | 'input' | 'outputs' | 'predict' | 'layers' | 'dispose'>;
+
+function isLayersModel(m: unknown): m is LayersModel {
+  return m instanceof LayersModel || (typeof m === 'object' && m !== null && Array.isArray((m as LayersModel).layers) && typeof (m as LayersModel).predict === 'function');
 }
 
-/** Resolve a model argument (folder or model.json) to its files; nothing is fetched from the network. */
-export async function locateModel(arg: string): Promise<{ dir: string; file: string; kind: 'json' | 'saved-model' }> {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(arg) && !arg.startsWith('file://')) {
-    throw runtimeError(`${arg}: models are read from disk only; download it first`, arg);
-  }
-  const p = arg.startsWith('file://') ? arg.slice('file://'.length) : arg;
-  let st;
-  try {
-    st = await fs.stat(p);
-  } catch {
-    throw runtimeError(`${p}: model not found`, p);
-  }
-  if (st.isDirectory()) {
-    const json = path.join(p, 'model.json');
-    if (await exists(json)) return { dir: p, file: json, kind: 'json' };
-    if (await exists(path.join(p, 'saved_model.pb'))) return { dir: p, file: p, kind: 'saved-model' };
-    throw runtimeError(`${p}: no model.json (TF.js) or saved_model.pb (SavedModel) in this folder`, p);
-  }
-  if (!st.isFile()) throw runtimeError(`${p}: not a regular file (${fileKind(st)})`, p);
-  return { dir: path.dirname(p), file: p, kind: 'json' };
+function isGraphModel(m: unknown): m is GraphModel {
+  return m instanceof GraphModel || (typeof m === 'object' && m !== null && typeof (m as GraphModel).executeAsync === 'function' && typeof (m as GraphModel).predict === 'function');
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Read and parse model.json (a regular file only). */
-async function readModelJson(file: string): Promise<Record<string, unknown>> {
-  const text = (await readRegularFile(file)).toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw runtimeError(`${file}: not a readable model.json (${firstLine(messageOf(err))})`, file, err);
-  }
-}
-
-/** A weight path of the manifest, resolved inside the model folder; one that leads out of it is refused unread. */
-function weightPath(file: string, dir: string, p: unknown): string {
-  const wf = typeof p === 'string' ? path.resolve(dir, p) : '';
-  const rel = path.relative(path.resolve(dir), wf);
-  if (!wf || !rel || rel === '..' || rel.startsWith('..' + path.sep) || path.isAbsolute(rel)) {
-    throw runtimeError(`${file}: weight path ${JSON.stringify(p)} is outside the model folder`, file);
-  }
-  return wf;
-}
-
-/** Bytes the manifest's weights take (null when it cannot tell: string tensors). */
-function weightBytes(specs: tf.io.WeightsManifestEntry[]): number | null {
-  let n = 0;
-  for (const s of specs) {
-    const dtype = s.quantization?.dtype ?? s.dtype;
-    if (dtype === 'string') return null;
-    n += s.shape.reduce((a, b) => a * b, 1) * bytesPer(dtype);
-  }
-  return n;
-}
-
-/**
- * Each group's weight files: inside the model folder, regular files, with the size the manifest implies,
- * all checked before any byte is read.
- */
-async function readWeights(file: string, manifest: tf.io.WeightsManifestConfig, source: ModelSource): Promise<[tf.io.WeightsManifestEntry[], ArrayBuffer]> {
-  const dir = path.dirname(file);
-  const groups = manifest.map((g) => ({ files: (Array.isArray(g.paths) ? g.paths : [g.paths]).map((p) => weightPath(file, dir, p)), weights: g.weights }));
-  for (const g of groups) {
-    let size = 0;
-    for (const wf of g.files) size += await regularFileSize(wf);
-    const need = weightBytes(g.weights);
-    if (need !== null && size !== need) {
-      const names = g.files.map((f) => path.relative(dir, f)).join(', ');
-      throw runtimeError(`${file}: weight files (${names}) are ${size} bytes, the manifest needs ${need}`, file);
+/** Load a model from any ModelInput. */
+export async function loadModel(input: ModelInput | ModelRef): Promise<LoadedModel> {
+  if (typeof input === 'string') return loadFile(input);
+  if ('kind' in input && input.kind === 'file') return loadFile(input.file);
+  if ('kind' in input && input.kind === 'artifacts') return loadArtifacts(input.artifacts, input.name);
+  if (isLayersModel(input)) return given(checkLayers('memory:layers-model', input), 'memory:layers-model', input);
+  if (isGraphModel(input)) return given(checkGraph('memory:graph-model', input), 'memory:graph-model', input);
+  if (typeof (input as tf.io.IOHandler).load === 'function') {
+    let artifacts: tf.io.ModelArtifacts;
+    try {
+      artifacts = await (input as tf.io.IOHandler).load!();
+    } catch (err) {
+      if (err instanceof OccludeError) throw err;
+      throw runtimeError(`io-handler: cannot load model (${firstLine(messageOf(err))})`, undefined, err);
     }
+    return loadArtifacts(artifacts, isGraphArtifacts(artifacts) ? 'io-handler:graph-model' : 'io-handler:layers-model');
   }
-  const buffers: Buffer[] = [];
-  for (const g of groups) for (const wf of g.files) buffers.push(await readRegularFile(wf));
-  const all = Buffer.concat(buffers);
-  source.files.push(...groups.flatMap((g) => g.files));
-  source.weightBytes += all.length;
-  return [groups.flatMap((g) => g.weights), all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer];
+  throw runtimeError('a model is a folder or model.json, a tfjs IOHandler, a LayersModel or a GraphModel');
 }
 
-/**
- * A tfjs IOHandler that reads model.json and its weight files from disk (nothing outside the model folder);
- * `source` receives the files read.
- */
-export function fileHandler(file: string, source: ModelSource = { files: [], weightBytes: 0 }): tf.io.IOHandler {
-  return {
-    load: async () => {
-      source.files.push(file);
-      const json = (await readModelJson(file)) as unknown as tf.io.ModelJSON;
-      if (!json || typeof json !== 'object' || !json.modelTopology) {
-        throw runtimeError(`${file}: not a TF.js model.json (no modelTopology)`, file);
-      }
-      return tf.io.getModelArtifactsForJSON(json, (manifest) => readWeights(file, manifest, source));
-    },
-  };
-}
-
-function bytesPer(dtype: string): number {
-  return dtype === 'bool' || dtype === 'uint8' || dtype === 'int8' ? 1 : dtype === 'float16' || dtype === 'uint16' || dtype === 'int16' ? 2 : 4;
-}
-
-export async function loadModel(arg: string): Promise<LoadedModel> {
+async function loadFile(arg: string): Promise<LoadedModel> {
   const loc = await locateModel(arg);
   try {
     if (loc.kind === 'saved-model') return await loadSavedModel(loc.dir);
     const head = (await readModelJson(loc.file)) as { format?: string; modelTopology?: { node?: unknown } };
     const isGraph = head.format === 'graph-model' || Array.isArray(head.modelTopology?.node);
     const source: ModelSource = { files: [], weightBytes: 0 };
-    const model = isGraph ? await loadGraph(loc.file, source) : await loadLayers(loc.file, source);
-    return { ...model, dir: loc.dir, file: loc.file, source };
+    const model = isGraph ? checkGraph(loc.file, await loadGraphModel(fileHandler(loc.file, source))) : checkLayers(loc.file, await loadLayersModel(fileHandler(loc.file, source)));
+    return {
+      ...model,
+      dir: loc.dir,
+      file: loc.file,
+      source,
+      weightBytes: source.weightBytes,
+      workerSource: async () => ({ kind: 'file', file: loc.file }),
+      digest: async () => digestFiles(source.files),
+    };
   } catch (err) {
     if (err instanceof OccludeError) throw err;
     throw runtimeError(`${loc.file}: cannot load model (${firstLine(messageOf(err))})`, loc.file, err);
   }
+}
+
+function isGraphArtifacts(a: tf.io.ModelArtifacts): boolean {
+  return a.format === 'graph-model' || Array.isArray((a.modelTopology as { node?: unknown } | undefined)?.node);
+}
+
+/** A model from its artifacts (what an IOHandler loads, or what a worker is posted). */
+async function loadArtifacts(artifacts: tf.io.ModelArtifacts, name: string): Promise<LoadedModel> {
+  try {
+    const handler = tf.io.fromMemory(artifacts);
+    const model = isGraphArtifacts(artifacts) ? checkGraph(name, await loadGraphModel(handler)) : checkLayers(name, await loadLayersModel(handler));
+    return {
+      ...model,
+      dir: null,
+      file: name,
+      source: null,
+      weightBytes: weightDataBytes(artifacts),
+      workerSource: async () => ({ kind: 'artifacts', artifacts, name }),
+      digest: async () => digestArtifacts(artifacts),
+    };
+  } catch (err) {
+    if (err instanceof OccludeError) throw err;
+    throw runtimeError(`${name}: cannot load model (${firstLine(messageOf(err))})`, undefined, err);
+  }
+}
+
+/** A model the caller loaded: used as it is, never released here; workers get a copy of its artifacts. */
+function given(model: Checked, name: string, m: LayersModel | GraphModel): LoadedModel {
+  let artifacts: Promise<tf.io.ModelArtifacts> | null = null;
+  const saved = () => (artifacts ??= artifactsOf(m));
+  return {
+    ...model,
+    dir: null,
+    file: name,
+    source: null,
+    weightBytes: isGraphModel(m) ? tensorBytes(Object.values(m.weights).flat()) : tensorBytes(m.weights.map((w) => w.read())),
+    dispose: () => undefined,
+    workerSource: async () => ({ kind: 'artifacts', artifacts: await saved(), name }),
+    digest: async () => digestArtifacts(await saved()),
+  };
+}
+
+/** The artifacts of a loaded model (its topology and weights), as model.save() gives them. */
+async function artifactsOf(m: LayersModel | GraphModel): Promise<tf.io.ModelArtifacts> {
+  let out: tf.io.ModelArtifacts | null = null;
+  await m.save(
+    tf.io.withSaveHandler(async (a) => {
+      out = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  // plain data only: what a worker is posted
+  const a = out! as tf.io.ModelArtifacts;
+  return { modelTopology: a.modelTopology, format: a.format, generatedBy: a.generatedBy, convertedBy: a.convertedBy, weightSpecs: a.weightSpecs, weightData: a.weightData, signature: a.signature, userDefinedMetadata: a.userDefinedMetadata, modelInitializer: a.modelInitializer, trainingConfig: a.trainingConfig };
+}
+
+function weightDataBytes(a: tf.io.ModelArtifacts): number {
+  const d = a.weightData;
+  if (!d) return 0;
+  return Array.isArray(d) ? d.reduce((n, b) => n + b.byteLength, 0) : d.byteLength;
+}
+
+function tensorBytes(ts: tf.Tensor[]): number {
+  return ts.reduce((n, t) => n + t.size * (t.dtype === 'bool' ? 1 : 4), 0);
+}
+
+async function digestFiles(files: string[]): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  const { readRegularFile } = await import('../files.js');
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(await readRegularFile(f));
+  return hash.digest('hex');
+}
+
+async function digestArtifacts(a: tf.io.ModelArtifacts): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ topology: a.modelTopology ?? null, weights: a.weightSpecs ?? null }));
+  const d = a.weightData;
+  for (const b of d ? (Array.isArray(d) ? d : [d]) : []) hash.update(new Uint8Array(b));
+  return hash.digest('hex');
 }
 
 function imageInput(file: string, shape: readonly (number | null | undefined)[] | undefined) {
@@ -171,23 +196,14 @@ function classOutput(file: string, shape: readonly (number | null | undefined)[]
   return shape[1];
 }
 
-async function loadLayers(file: string, source: ModelSource): Promise<Omit<LoadedModel, 'dir' | 'file' | 'source'>> {
-  const m: LayersModel = await loadLayersModel(fileHandler(file, source));
+function checkLayers(file: string, m: LayersModel): Checked {
   if (m.inputs.length !== 1) throw runtimeError(`${file}: the model has ${m.inputs.length} inputs; one image input is needed`, file);
   const input = imageInput(file, m.inputs[0].shape);
   const outputs = classOutput(file, m.outputs[0].shape);
-  return {
-    kind: 'layers-model',
-    input,
-    outputs,
-    predict: (x) => m.predict(x) as tf.Tensor2D,
-    dispose: () => m.dispose(),
-    layers: m,
-  };
+  return { kind: 'layers-model', input, outputs, predict: (x) => m.predict(x) as tf.Tensor2D, layers: m, dispose: () => m.dispose() };
 }
 
-async function loadGraph(file: string, source: ModelSource): Promise<Omit<LoadedModel, 'dir' | 'file' | 'source'>> {
-  const m: GraphModel = await loadGraphModel(fileHandler(file, source));
+function checkGraph(file: string, m: GraphModel): Checked {
   if (m.inputs.length !== 1) throw runtimeError(`${file}: the model has ${m.inputs.length} inputs; one image input is needed`, file);
   const input = imageInput(file, m.inputs[0].shape);
   const shape = m.outputs[0]?.shape;
@@ -221,7 +237,7 @@ interface SavedModelNode {
 }
 
 /** TensorFlow SavedModel folders need tfjs-node (the TensorFlow C library executes them). */
-async function loadSavedModel(dir: string): Promise<Omit<LoadedModel, 'dir' | 'file'> & { dir: string; file: string }> {
+async function loadSavedModel(dir: string): Promise<LoadedModel> {
   if (tf.getBackend() !== 'tensorflow') {
     throw runtimeError(`${dir}: a TensorFlow SavedModel needs the node backend (@tensorflow/tfjs-node), which is not active; convert it with tensorflowjs_converter or install tfjs-node`, dir);
   }
@@ -239,8 +255,11 @@ async function loadSavedModel(dir: string): Promise<Omit<LoadedModel, 'dir' | 'f
   return {
     kind: 'saved-model',
     source: null,
+    weightBytes: 0,
     dir,
     file: dir,
+    workerSource: async () => ({ kind: 'file', file: dir }),
+    digest: async () => null,
     input,
     outputs,
     predict: (x) => {
@@ -249,8 +268,4 @@ async function loadSavedModel(dir: string): Promise<Omit<LoadedModel, 'dir' | 'f
     },
     dispose: () => m.dispose(),
   };
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0].trim();
 }

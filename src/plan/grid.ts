@@ -1,5 +1,3 @@
-import { invalidParameter } from '../errors.js';
-
 /**
  * The patch grid of the original procedure: origins run from -patch+1 up to the
  * image size in steps of stride, on both axes, and each patch is clipped to the
@@ -33,17 +31,6 @@ export interface PatchGrid {
   cols: Axis;
   /** rows.origins.length * cols.origins.length */
   count: number;
-}
-
-/** The default stride: half the patch. */
-export function defaultStride(patch: number): number {
-  return Math.max(1, Math.floor(patch / 2));
-}
-
-/** A stride larger than the patch leaves pixels that no patch covers (no value in the map): refused. */
-export function strideWithinPatch(patch: number, stride: number): number {
-  if (stride > patch) throw invalidParameter('stride', `integer between 1 and ${patch} (the patch size)`, stride, 'pixels between patches would never be covered');
-  return stride;
 }
 
 export function planAxis(size: number, patch: number, stride: number): Axis {

@@ -1,20 +1,16 @@
 /**
- * Colormaps as 256-entry RGB lookup tables. afmhot and jet follow matplotlib's
- * segment definitions; viridis and inferno are piecewise-linear through eleven
- * evenly spaced stops of the published maps (visually indistinguishable at 8 bits).
+ * Colormaps as 256-entry RGB lookup tables. afmhot, jet and gray follow matplotlib's segment
+ * definitions; viridis and inferno are matplotlib's published 256-entry tables (colormap-data.ts).
  */
+import { VIRIDIS, INFERNO } from './colormap-data.js';
+
 export type ColormapName = 'afmhot' | 'viridis' | 'inferno' | 'jet' | 'gray';
 export const COLORMAPS: readonly ColormapName[] = ['afmhot', 'viridis', 'inferno', 'jet', 'gray'];
 
 type Segments = [number, number][]; // (x, value) knots, x ascending from 0 to 1
 
-function hexStops(hex: string[]): [Segments, Segments, Segments] {
-  const n = hex.length - 1;
-  const ch = (k: number): Segments => hex.map((h, i) => [i / n, parseInt(h.slice(1 + 2 * k, 3 + 2 * k), 16) / 255]);
-  return [ch(0), ch(1), ch(2)];
-}
-
-const DEFINITIONS: Record<ColormapName, [Segments, Segments, Segments]> = {
+/** The maps given by segments (x, value) per channel; the others are listed entry by entry. */
+const DEFINITIONS: Record<Exclude<ColormapName, 'viridis' | 'inferno'>, [Segments, Segments, Segments]> = {
   // matplotlib gist_heat-like 'afmhot': r = 2x, g = 2x - 0.5, b = 2x - 1, clipped
   afmhot: [
     [[0, 0], [0.5, 1], [1, 1]],
@@ -31,9 +27,10 @@ const DEFINITIONS: Record<ColormapName, [Segments, Segments, Segments]> = {
     [[0, 0], [1, 1]],
     [[0, 0], [1, 1]],
   ],
-  viridis: hexStops(['#440154', '#482475', '#414487', '#355f8d', '#2a788e', '#21918c', '#22a884', '#44bf70', '#7ad151', '#bddf26', '#fde725']),
-  inferno: hexStops(['#000004', '#160b39', '#420a68', '#6a176e', '#932667', '#bc3754', '#dd513a', '#f37819', '#fca50a', '#f6d746', '#fcffa4']),
 };
+
+/** 256 RGB entries in [0, 1], one after another. */
+const LISTED: Record<'viridis' | 'inferno', readonly number[]> = { viridis: VIRIDIS, inferno: INFERNO };
 
 function interp(seg: Segments, x: number): number {
   for (let i = 1; i < seg.length; i++) {
@@ -52,11 +49,12 @@ const cache = new Map<ColormapName, Uint8Array>();
 export function colormapLut(name: ColormapName): Uint8Array {
   let lut = cache.get(name);
   if (lut) return lut;
-  const def = DEFINITIONS[name];
-  if (!def) throw new Error(`unknown colormap ${name}`);
+  const listed = name === 'viridis' || name === 'inferno' ? LISTED[name] : null;
+  const def = listed ? null : DEFINITIONS[name as keyof typeof DEFINITIONS];
+  if (!listed && !def) throw new Error(`unknown colormap ${name}`);
   lut = new Uint8Array(256 * 3);
   for (let i = 0; i < 256; i++) {
-    for (let c = 0; c < 3; c++) lut[i * 3 + c] = Math.round(Math.min(1, Math.max(0, interp(def[c], i / 255))) * 255);
+    for (let c = 0; c < 3; c++) lut[i * 3 + c] = Math.round(Math.min(1, Math.max(0, listed ? listed[i * 3 + c] : interp(def![c], i / 255))) * 255);
   }
   cache.set(name, lut);
   return lut;

@@ -22,8 +22,8 @@ const BOX_COLOR: [number, number, number] = [0, 255, 255];
 const TEXT_COLOR: [number, number, number] = [255, 255, 255];
 const NOTE_COLOR: [number, number, number] = [255, 214, 0];
 
-/** The heat-map blended over the image, at the image's size, with a colour bar and its scale. */
-export function renderOverlay(image: RgbImage, map: Float32Array, o: OverlayOptions): Uint8Array {
+/** The heat-map blended over the image, at the image's size, with a colour bar and its scale (RGB bytes). */
+export function drawOverlay(image: RgbImage, map: Float32Array, o: OverlayOptions): Uint8Array {
   const { width, height } = image;
   const out = new Uint8Array(width * height * 3);
   const lut = colormapLut(o.colormap);

@@ -1,48 +1,56 @@
-import type { OcclusionResult } from '../occlude.js';
-import { encodePng, writeFileAtomic } from '../image/encode.js';
+/** The rendering functions of the API: a result's overlay over its image, as PNG bytes or a file. */
+import type { OcclusionResult } from '../result.js';
+import { encodePng } from '../image/encode.js';
+import { writeFileAtomic } from '../files.js';
+import { decodeImage, type ImageInput, type RgbImage } from '../image/decode.js';
 import { mapRange } from '../heatmap/accumulate.js';
-import { renderOverlay } from './overlay.js';
+import { usageError } from '../errors.js';
+import { drawOverlay } from './overlay.js';
 import { mapTitle, contrastOf, contrastNote } from './legend.js';
-import type { ColormapName } from './colormap.js';
-import { invalidParameter } from '../errors.js';
+import { renderSettings, type RangeSpec, type RenderOptions } from '../options.js';
 
-export interface RenderOptions {
-  colormap?: ColormapName;
-  alpha?: number;
-  /** 'auto' (the map's min and max) or [lo, hi] */
-  range?: 'auto' | [number, number];
-  legend?: boolean;
-}
+export type { RenderOptions };
 
-export const RENDER_DEFAULTS = { colormap: 'afmhot' as ColormapName, alpha: 0.6, range: 'auto' as const };
-
-export function parseRange(text: string): 'auto' | [number, number] {
-  if (text === 'auto') return 'auto';
-  const parts = text.split(',').map((s) => Number(s.trim()));
-  if (parts.length !== 2 || parts.some((v) => !Number.isFinite(v)) || !(parts[1] > parts[0])) {
-    throw invalidParameter('range', 'auto or LO,HI with LO < HI', text);
-  }
-  return [parts[0], parts[1]];
-}
-
-export function resolveRange(map: Float32Array, range: 'auto' | [number, number]): { lo: number; hi: number } {
+export function resolveRange(map: Float32Array, range: RangeSpec): { lo: number; hi: number } {
   if (range !== 'auto') return { lo: range[0], hi: range[1] };
   const { min, max } = mapRange(map);
   return { lo: min, hi: max };
 }
 
-/** Render the overlay PNG of a result and write it atomically. Returns the scale used. */
-export async function saveOverlay(file: string, result: OcclusionResult, o: RenderOptions = {}): Promise<{ lo: number; hi: number }> {
-  const range = resolveRange(result.map, o.range ?? RENDER_DEFAULTS.range);
-  const rgb = renderOverlay(result.pixels, result.map, {
-    colormap: o.colormap ?? RENDER_DEFAULTS.colormap,
-    alpha: o.alpha ?? RENDER_DEFAULTS.alpha,
+/** The image a result was computed on, decoded; it must have the result's size. */
+export async function imageOf(result: OcclusionResult, image: ImageInput): Promise<RgbImage> {
+  const rgb = await decodeImage(image, { name: result.image });
+  if (rgb.width !== result.width || rgb.height !== result.height) {
+    throw usageError(`${result.image}: the image is ${rgb.width}x${rgb.height}, the result's map ${result.width}x${result.height}: render a result over the image it was computed on`);
+  }
+  return rgb;
+}
+
+/** A result's map over its image as RGB bytes: the colours, the numbered boxes of --iterate, the titled legend, a note when the map has no contrast. */
+export function overlayRgb(result: OcclusionResult, image: RgbImage, o: RenderOptions = {}): { rgb: Uint8Array; range: { lo: number; hi: number } } {
+  const s = renderSettings(o);
+  const range = resolveRange(result.map, s.range);
+  const rgb = drawOverlay(image, result.map, {
+    colormap: s.colormap,
+    alpha: s.alpha,
     range,
     boxes: result.iterations?.map((p) => p.minPatch),
-    legend: o.legend,
+    legend: s.legend,
     title: mapTitle(result),
     note: contrastNote(contrastOf(result), result.class),
   });
+  return { rgb, range };
+}
+
+/** The overlay PNG of a result over its image (a path, the image file's bytes, or pixels), as bytes. */
+export async function renderOverlay(result: OcclusionResult, image: ImageInput, o: RenderOptions = {}): Promise<Buffer> {
+  const { rgb } = overlayRgb(result, await imageOf(result, image), o);
+  return encodePng(rgb, result.width, result.height);
+}
+
+/** Render the overlay PNG of a result over its image and write it atomically. Returns the scale used. */
+export async function saveOverlay(file: string, result: OcclusionResult, image: ImageInput, o: RenderOptions = {}): Promise<{ lo: number; hi: number }> {
+  const { rgb, range } = overlayRgb(result, await imageOf(result, image), o);
   await writeFileAtomic(file, await encodePng(rgb, result.width, result.height));
   return range;
 }

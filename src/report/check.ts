@@ -1,144 +1,21 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { readTextFile } from '../files.js';
-import { strideWithinPatch, defaultStride, type Rect } from '../plan/grid.js';
-import { usageError, messageOf, shownPath, OccludeError } from '../errors.js';
+/** The check rules: where a heat-map's minimum (or its probability drop) lies against the evidence boxes, and each case's outcome. */
+import { percent } from './format.js';
+import type { Rect } from '../plan/grid.js';
+import { shownPath } from '../errors.js';
+import type { Rule } from '../options.js';
+import type { Expect } from './manifest.js';
+
+export type { CheckManifest, CheckCase, Expect } from './manifest.js';
 
 /**
- * `occlude check` manifests:
- *   {"model": "models/traffic-light", "patch": 32, "stride": 16,
- *    "cases": [{"image": "red-single.jpg", "class": "red",
- *               "evidence": [{"left": 210, "top": 40, "width": 12, "height": 30}]}]}
- * Relative paths resolve against the manifest's folder.
+ * What became of a case: it passed; it failed (or could not be processed: error); it failed as its
+ * manifest expects (xfail); it passed although expected to fail (xpass: a failure of the check); or
+ * it never ran (not-run: the run was cut short).
  */
-export type Rule = 'min' | 'energy';
+export type CaseStatus = 'pass' | 'fail' | 'error' | 'xfail' | 'xpass' | 'not-run';
 
-export interface CheckCase {
-  image: string;
-  /** shown in the output and JUnit; default the image path as written */
-  name?: string;
-  /** the class the model must predict; also the class of the heat-map (default: the predicted class) */
-  class?: string;
-  /** where the evidence is; without it only the class is checked */
-  evidence?: Rect[];
-  /** min (default): the map's minimum lies in a box; energy: at least minShare of the probability drop does */
-  rule?: Rule;
-  minShare?: number;
-  patch?: number;
-  stride?: number;
-}
-
-export interface CheckManifest {
-  /** the manifest file */
-  file: string;
-  /** resolved model folder (null: the embedded model) */
-  model: string | null;
-  patch: number;
-  stride: number;
-  fill?: string;
-  rule: Rule;
-  minShare: number;
-  cases: (CheckCase & { file: string; name: string })[];
-}
-
-export const DEFAULT_MIN_SHARE = 0.5;
-
-function isBox(b: unknown): b is Rect {
-  if (!b || typeof b !== 'object') return false;
-  const r = b as Record<string, unknown>;
-  return ['left', 'top', 'width', 'height'].every((k) => typeof r[k] === 'number' && Number.isFinite(r[k] as number)) && (r.width as number) > 0 && (r.height as number) > 0;
-}
-
-function posInt(v: unknown): boolean {
-  return typeof v === 'number' && Number.isInteger(v) && v > 0;
-}
-
-/** Read and validate a manifest; `embeddedModel` is used for "models/traffic-light" when no such folder is beside the manifest. */
-export async function readManifest(file: string, embeddedModel: string): Promise<CheckManifest> {
-  const text = await readTextFile(file);
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw usageError(`${file}: not valid JSON (${messageOf(err)})`, file);
-  }
-  return parseManifest(raw, file, embeddedModel);
-}
-
-export function parseManifest(raw: unknown, file: string, embeddedModel: string): CheckManifest {
-  const bad = (what: string) => usageError(`${file}: ${what}`, file);
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('a manifest is a JSON object with "cases"');
-  const m = raw as Record<string, unknown>;
-  const dir = path.dirname(path.resolve(file));
-  let model: string | null = null;
-  if (m.model !== undefined) {
-    if (typeof m.model !== 'string' || !m.model) throw bad('"model" must be a path');
-    const resolved = path.resolve(dir, m.model);
-    const norm = m.model.replace(/\\/g, '/').replace(/\/+$/, '');
-    const embedded = norm === 'embedded' || norm === 'embedded:traffic-light' || norm === 'models/traffic-light';
-    model = embedded && !existsSync(resolved) ? embeddedModel : resolved;
-  }
-  const patch = m.patch ?? 32;
-  if (!posInt(patch)) throw bad(`Expected positive integer for patch but received ${JSON.stringify(m.patch)}`);
-  const stride = m.stride ?? defaultStride(patch as number);
-  if (!posInt(stride)) throw bad(`Expected positive integer for stride but received ${JSON.stringify(m.stride)}`);
-  const within = (where: string, p: number, s: number) => {
-    try {
-      strideWithinPatch(p, s);
-    } catch (err) {
-      throw bad(`${where}${(err as OccludeError).message}`);
-    }
-  };
-  within('', patch as number, stride as number);
-  const rule = m.rule ?? 'min';
-  if (rule !== 'min' && rule !== 'energy') throw bad(`Expected min or energy for rule but received ${JSON.stringify(rule)}`);
-  const minShare = m.minShare ?? DEFAULT_MIN_SHARE;
-  if (typeof minShare !== 'number' || !(minShare > 0 && minShare <= 1)) throw bad(`Expected number between 0 and 1 for minShare but received ${JSON.stringify(minShare)}`);
-  if (m.fill !== undefined && typeof m.fill !== 'string' && typeof m.fill !== 'number') throw bad('"fill" must be a string or number');
-  if (!Array.isArray(m.cases) || !m.cases.length) throw bad('"cases" must be a non-empty list');
-  const names = new Set<string>();
-  const cases = m.cases.map((c: unknown, i: number) => {
-    const where = `case ${i + 1}`;
-    if (!c || typeof c !== 'object') throw bad(`${where} is not an object`);
-    const k = c as Record<string, unknown>;
-    if (typeof k.image !== 'string' || !k.image) throw bad(`${where} has no "image"`);
-    if (k.class !== undefined && typeof k.class !== 'string') throw bad(`${where} (${k.image}): "class" must be a string`);
-    if (k.evidence !== undefined && (!Array.isArray(k.evidence) || !k.evidence.every(isBox))) {
-      throw bad(`${where} (${k.image}): "evidence" must be a list of {left, top, width, height} boxes`);
-    }
-    if (k.rule !== undefined && k.rule !== 'min' && k.rule !== 'energy') throw bad(`${where} (${k.image}): Expected min or energy for rule but received ${JSON.stringify(k.rule)}`);
-    if (k.minShare !== undefined && (typeof k.minShare !== 'number' || !(k.minShare > 0 && k.minShare <= 1))) {
-      throw bad(`${where} (${k.image}): Expected number between 0 and 1 for minShare but received ${JSON.stringify(k.minShare)}`);
-    }
-    if (k.patch !== undefined && !posInt(k.patch)) throw bad(`${where} (${k.image}): Expected positive integer for patch but received ${JSON.stringify(k.patch)}`);
-    if (k.stride !== undefined && !posInt(k.stride)) throw bad(`${where} (${k.image}): Expected positive integer for stride but received ${JSON.stringify(k.stride)}`);
-    within(`${where} (${k.image}): `, (k.patch as number | undefined) ?? (patch as number), (k.stride as number | undefined) ?? (stride as number));
-    let name = typeof k.name === 'string' && k.name ? k.name : k.image;
-    for (let n = 2; names.has(name); n++) name = `${k.image} #${n}`;
-    names.add(name);
-    return {
-      image: k.image,
-      file: path.resolve(dir, k.image),
-      name,
-      class: k.class as string | undefined,
-      evidence: k.evidence as Rect[] | undefined,
-      rule: k.rule as Rule | undefined,
-      minShare: k.minShare as number | undefined,
-      patch: k.patch as number | undefined,
-      stride: k.stride as number | undefined,
-    };
-  });
-  return {
-    file,
-    model,
-    patch: patch as number,
-    stride: stride as number,
-    fill: m.fill === undefined ? undefined : String(m.fill),
-    rule,
-    minShare,
-    cases,
-  };
-}
+/** Whether a case is as it should be: it passed, or it failed as expected. */
+export const isOk = (s: CaseStatus): boolean => s === 'pass' || s === 'xfail';
 
 export interface MinimumPoint {
   x: number;
@@ -243,7 +120,6 @@ export function energyShare(map: ArrayLike<number>, width: number, height: numbe
 }
 
 export const boxText = (b: Rect) => `${b.width}x${b.height} at (${b.left},${b.top})`;
-const pct = (p: number) => (p * 100).toFixed(p > 0.9999 || p < 0.0001 ? 4 : 2) + '%';
 
 export interface CaseOutcome {
   name: string;
@@ -269,6 +145,18 @@ export interface CaseOutcome {
   error: string | null;
   /** false for a case that never ran (the run was interrupted or stopped before it) */
   ran: boolean;
+  /** pass, fail, error, xfail (failed as expected), xpass (passed although expected to fail) or not-run */
+  status: CaseStatus;
+  /** what the manifest expects: pass, or fail (a known miss) */
+  expect: Expect;
+  /** why the case is expected to fail (null when it is expected to pass) */
+  expectReason: string | null;
+}
+
+type CaseOf = { name: string; image: string; class?: string; evidence?: Rect[]; expect?: Expect; reason?: string };
+
+function expectation(c: CaseOf): Pick<CaseOutcome, 'expect' | 'expectReason'> {
+  return c.expect === 'fail' ? { expect: 'fail', expectReason: c.reason ?? '' } : { expect: 'pass', expectReason: null };
 }
 
 export interface MapInfo {
@@ -284,15 +172,15 @@ export interface MapInfo {
 
 /** Decide one case from the prediction and (when the case has evidence) the heat-map of its class. */
 export function evaluateCase(
-  c: { name: string; image: string; class?: string; evidence?: Rect[]; rule?: Rule; minShare?: number },
+  c: CaseOf & { rule?: Rule; minShare?: number },
   defaults: { rule: Rule; minShare: number },
   predicted: { class: string; probability: number },
   m: MapInfo | null,
   seconds = 0,
 ): CaseOutcome {
   const reasons: string[] = [];
-  const found: string[] = [`predicted ${predicted.class} (${pct(predicted.probability)})`];
-  if (c.class !== undefined && predicted.class !== c.class) reasons.push(`predicted ${predicted.class} (${pct(predicted.probability)}), expected ${c.class}`);
+  const found: string[] = [`predicted ${predicted.class} (${percent(predicted.probability)})`];
+  if (c.class !== undefined && predicted.class !== c.class) reasons.push(`predicted ${predicted.class} (${percent(predicted.probability)}), expected ${c.class}`);
   const rule = c.evidence?.length ? (c.rule ?? defaults.rule) : null;
   const minShare = rule === 'energy' ? (c.minShare ?? defaults.minShare) : null;
   let minimum: MinimumPoint | null = null;
@@ -315,8 +203,8 @@ export function evaluateCase(
       const e = energyShare(m.map, m.width, m.height, m.probability, boxes);
       share = e.share;
       if (e.total === 0) reasons.push(`occluding never lowers ${m.class}: no probability drop to share`);
-      else if (e.share >= minShare!) found.push(`${pct(e.share)} of the ${m.class} probability drop inside the boxes (at least ${pct(minShare!)} needed)`);
-      else reasons.push(`only ${pct(e.share)} of the ${m.class} probability drop inside the boxes (${list}); at least ${pct(minShare!)} needed`);
+      else if (e.share >= minShare!) found.push(`${percent(e.share)} of the ${m.class} probability drop inside the boxes (at least ${percent(minShare!)} needed)`);
+      else reasons.push(`only ${percent(e.share)} of the ${m.class} probability drop inside the boxes (${list}); at least ${percent(minShare!)} needed`);
     }
   }
   return {
@@ -339,10 +227,12 @@ export function evaluateCase(
     seconds: Math.round(seconds * 1000) / 1000,
     error: null,
     ran: true,
+    status: reasons.length ? (c.expect === 'fail' ? 'xfail' : 'fail') : c.expect === 'fail' ? 'xpass' : 'pass',
+    ...expectation(c),
   };
 }
 
-export function errorOutcome(c: { name: string; image: string; class?: string; evidence?: Rect[] }, error: string, seconds = 0): CaseOutcome {
+export function errorOutcome(c: CaseOf, error: string, seconds = 0): CaseOutcome {
   return {
     name: c.name,
     image: c.image,
@@ -363,15 +253,23 @@ export function errorOutcome(c: { name: string; image: string; class?: string; e
     seconds: Math.round(seconds * 1000) / 1000,
     error,
     ran: true,
+    status: 'error',
+    ...expectation(c),
   };
 }
 
 /** A case that did not run: an error, so that a run cut short never looks green. */
-export function notRunOutcome(c: { name: string; image: string; class?: string; evidence?: Rect[] }, why: string): CaseOutcome {
-  return { ...errorOutcome(c, `not run: ${why}`), ran: false };
+export function notRunOutcome(c: CaseOf, why: string): CaseOutcome {
+  return { ...errorOutcome(c, `not run: ${why}`), ran: false, status: 'not-run' };
 }
 
-/** `PASS name: details` or `FAIL name: reasons`. */
+/**
+ * `PASS name: details` or `FAIL name: reasons`; a known miss reads `XFAIL name: reasons (expected to
+ * fail: why)`, and one that passes `XPASS name: details (expected to fail: why; ...)`.
+ */
 export function outcomeLine(o: CaseOutcome): string {
-  return o.pass ? `PASS ${shownPath(o.name)}: ${o.detail}` : `FAIL ${shownPath(o.name)}: ${o.reasons.join('; ')}`;
+  const name = shownPath(o.name);
+  if (o.status === 'xfail') return `XFAIL ${name}: ${o.reasons.join('; ')} (expected to fail: ${o.expectReason})`;
+  if (o.status === 'xpass') return `XPASS ${name}: ${o.detail} (expected to fail: ${o.expectReason}; it passes now: take "expect": "fail" off the case)`;
+  return o.pass ? `PASS ${name}: ${o.detail}` : `FAIL ${name}: ${o.reasons.join('; ')}`;
 }

@@ -1,9 +1,11 @@
-import type { OcclusionResult, Prediction } from '../occlude.js';
+import type { OcclusionResult, Prediction } from '../result.js';
 import { shownPath } from '../errors.js';
+import { percent } from './format.js';
 import { mapRange } from '../heatmap/accumulate.js';
 import { contrastOf, contrastNote, LOW_CONTRAST } from '../render/legend.js';
 
-export interface OutputPaths {
+/** The files written for one image: its overlay, its raw map, and with class 'all' each class's. */
+export interface OutputFiles {
   output?: string | null;
   map?: string | null;
   /** --class all: each class's overlay (and map) */
@@ -11,10 +13,10 @@ export interface OutputPaths {
 }
 
 /** The --json object of one image (stable field names: scripts depend on them). */
-export function resultJson(r: OcclusionResult, paths: OutputPaths, modelLabel: string) {
+export function resultJson(r: OcclusionResult, paths: OutputFiles) {
   return {
     image: r.image,
-    model: modelLabel,
+    model: r.model,
     backend: r.backend,
     engine: r.engine,
     labels: r.labels,
@@ -56,28 +58,27 @@ export function predictionJson(p: Prediction, modelLabel: string, backend: strin
   return { ...p, model: modelLabel, backend };
 }
 
-const pct = (p: number) => (p * 100).toFixed(p > 0.999 || p < 0.001 ? 4 : 2) + '%';
 const box = (b: { left: number; top: number; width: number; height: number }) => `the ${b.width}x${b.height} patch at (${b.left},${b.top})`;
 
 /** Human-readable lines for one result. */
-export function resultText(r: OcclusionResult, paths: OutputPaths): string[] {
+export function resultText(r: OcclusionResult, paths: OutputFiles): string[] {
   const lines = [
-    `${shownPath(r.image)}: predicted ${r.predicted.class} (${pct(r.predicted.probability)})`,
-    `  target ${r.class}: ${pct(r.probability)} unoccluded; minimum ${pct(r.minProbability)} when ${box(r.minPatch)} is covered`,
+    `${shownPath(r.image)}: predicted ${r.predicted.class} (${percent(r.predicted.probability)})`,
+    `  target ${r.class}: ${percent(r.probability)} unoccluded; minimum ${percent(r.minProbability)} when ${box(r.minPatch)} is covered`,
   ];
   if (r.iterations) {
-    r.iterations.forEach((p, i) => lines.push(`  pass ${i + 1}: ${pct(p.probability)} -> minimum ${pct(p.minProbability)} with ${box(p.minPatch)} covered`));
+    r.iterations.forEach((p, i) => lines.push(`  pass ${i + 1}: ${percent(p.probability)} -> minimum ${percent(p.minProbability)} with ${box(p.minPatch)} covered`));
   }
   const { min, max } = mapRange(r.map);
   const quantity = r.mode === 'drop' ? `drop in P(${r.class})` : `P(${r.class})`;
-  lines.push(`  map (overlay${r.iterations ? `, pass ${r.iterations.length}` : ''}): ${quantity} per pixel, the mean over the patches that cover it: ${pct(min)} to ${pct(max)}; the minimum above is a single patch`);
+  lines.push(`  map (overlay${r.iterations ? `, pass ${r.iterations.length}` : ''}): ${quantity} per pixel, the mean over the patches that cover it: ${percent(min)} to ${percent(max)}; the minimum above is a single patch`);
   const flat = contrastNote(contrastOf(r), r.class);
   if (flat) lines.push(`  no contrast: ${flat}; the map's colours show no evidence`);
   if (r.softmaxApplied) lines.push('  note: the model outputs are not probabilities; softmax was applied');
   if (paths.classes) {
     for (const m of [...r.maps].sort((a, b) => a.classIndex - b.classIndex)) {
       const files = paths.classes.find((c) => c.class === m.class);
-      lines.push(`  class ${m.class}: ${pct(m.probability)} unoccluded; minimum ${pct(m.minProbability)} when ${box(m.minPatch)} is covered${files ? `; overlay: ${files.output}` : ''}${files?.map ? `; map: ${files.map}` : ''}`);
+      lines.push(`  class ${m.class}: ${percent(m.probability)} unoccluded; minimum ${percent(m.minProbability)} when ${box(m.minPatch)} is covered${files ? `; overlay: ${files.output}` : ''}${files?.map ? `; map: ${files.map}` : ''}`);
     }
   } else {
     if (paths.output) lines.push(`  overlay: ${paths.output}`);

@@ -103,7 +103,7 @@ export class FolderLock {
       if (!gone) {
         throw usageError(`${file}: another occlude run (pid ${holder.pid} on ${holder.host}) is writing into ${dir}; wait for it to end, or use another --out`, file);
       }
-      if (await removeStale(file, holder, me)) say(`occlude: ${file}: removed the stale lock of pid ${holder.pid} (${gone})`);
+      if (await removeStale(file, holder, me)) say(`${file}: removed the stale lock of pid ${holder.pid} (${gone})`);
     }
     throw usageError(`${file}: could not take the lock (other runs keep taking it); try again`, file);
   }

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import { readTextFile } from '../files.js';
-import type { OcclusionResult } from '../occlude.js';
-import { renderOverlay, drawLabel } from '../render/overlay.js';
-import { mapTitle, contrastOf, contrastNote } from '../render/legend.js';
-import { resolveRange, RENDER_DEFAULTS, type RenderOptions } from '../render/save.js';
-import { encodePng, writeFileAtomic } from '../image/encode.js';
+import type { OcclusionResult } from '../result.js';
+import { drawLabel } from '../render/overlay.js';
+import { overlayRgb, imageOf } from '../render/save.js';
+import type { RenderOptions } from '../options.js';
+import type { ImageInput } from '../image/decode.js';
+import { encodePng } from '../image/encode.js';
+import { writeFileAtomic } from '../files.js';
 import { usageError } from '../errors.js';
 import { parseCsv } from './summary.js';
 
@@ -115,17 +117,11 @@ export const SIDE_GAP = 8;
  * the true class's on the right, each on its own colour scale (with its title), with a dark gap
  * between them. Each half is labelled at its top left: `predicted: red`, `true: none`.
  */
-export async function saveSideBySide(file: string, left: OcclusionResult, right: OcclusionResult, o: RenderOptions = {}): Promise<void> {
+export async function saveSideBySide(file: string, image: ImageInput, left: OcclusionResult, right: OcclusionResult, o: RenderOptions = {}): Promise<void> {
   const { width, height } = left;
+  const pixels = await imageOf(left, image);
   const render = (r: OcclusionResult, label: string) => {
-    const rgb = renderOverlay(r.pixels, r.map, {
-      colormap: o.colormap ?? RENDER_DEFAULTS.colormap,
-      alpha: o.alpha ?? RENDER_DEFAULTS.alpha,
-      range: resolveRange(r.map, o.range ?? RENDER_DEFAULTS.range),
-      legend: o.legend,
-      title: mapTitle(r),
-      note: contrastNote(contrastOf(r), r.class),
-    });
+    const { rgb } = overlayRgb(r, pixels, o);
     const m = Math.max(3, Math.round(height * 0.03));
     drawLabel(rgb, width, height, label, m, m);
     return rgb;

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { InputSpec } from '../model/metadata.js';
-import type { ModelSource } from '../model/load.js';
 import { usageError } from '../errors.js';
-import { readRegularFile, readTextFile, isMissing } from '../files.js';
-import { writeFileAtomic } from '../image/encode.js';
+import { readTextFile, isMissing } from '../files.js';
+import { writeFileAtomic } from '../files.js';
 
 /**
  * DIR/run.json: the settings of the run that wrote an --out folder. Rows computed with other settings
@@ -39,14 +37,6 @@ export interface RunFile {
   complete?: boolean;
   /** `occlude merge`: the folders merged into this one */
   mergedFrom?: string[];
-}
-
-/** SHA-256 over the model's files (model.json, then its weight files in manifest order); null for a SavedModel. */
-export async function modelDigest(source: ModelSource | null): Promise<string | null> {
-  if (!source) return null;
-  const hash = createHash('sha256');
-  for (const f of source.files) hash.update(await readRegularFile(f));
-  return hash.digest('hex');
 }
 
 export function inputSettings(spec: InputSpec): RunSettings['input'] {

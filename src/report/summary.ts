@@ -1,7 +1,7 @@
 import path from 'node:path';
-import type { OcclusionResult } from '../occlude.js';
+import type { OcclusionResult } from '../result.js';
 import type { Rect } from '../plan/grid.js';
-import { writeFileAtomic } from '../image/encode.js';
+import { writeFileAtomic } from '../files.js';
 import { contrastOf } from '../render/legend.js';
 import { readTextFile, isMissing } from '../files.js';
 

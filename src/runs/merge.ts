@@ -5,7 +5,7 @@ import { readRunFile, settingsDiff, writeRunFile, RUN_FILE, type RunFile } from 
 import { readSummary, writeSummary, SUMMARY_CSV, SUMMARY_JSONL, type SummaryRow } from '../report/summary.js';
 import { LOCK_FILE } from '../report/lock.js';
 import { entriesFromSummary, writeReport } from '../report/page.js';
-import { makeFolder } from '../image/encode.js';
+import { makeFolder } from '../files.js';
 import { shardName } from './shard.js';
 
 /**

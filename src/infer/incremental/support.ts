@@ -1,10 +1,10 @@
 import type { LoadedModel } from '../../model/load.js';
 import { planGraph, type GraphPlan } from './graph.js';
+import type { EngineRequest } from '../../options.js';
 
 /** full: a forward pass per variant; incremental: only what each patch changes (LayersModels). */
 export type Engine = 'full' | 'incremental';
-export type EngineRequest = 'auto' | Engine;
-export const ENGINE_CHOICES: readonly EngineRequest[] = ['auto', 'incremental', 'full'];
+export type { EngineRequest };
 
 /** The incremental engine's plan for a model, or why it cannot run it. */
 export function incrementalPlan(model: LoadedModel): GraphPlan | { reason: string } {

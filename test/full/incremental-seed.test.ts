@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { Session } from '../dist/index.js';
-import { WorkerPool } from '../dist/infer/pool.js';
-import { NO_PATCH } from '../dist/infer/variants.js';
-import { Preprocessor } from '../dist/image/preprocess.js';
-import { planGrid, patchRect, type Rect } from '../dist/plan/grid.js';
-import { DASHCAM, maxAbsDiff, reference, shared } from './helpers.js';
+import { Session } from '../../dist/index.js';
+import { WorkerPool } from '../../dist/infer/pool.js';
+import { NO_PATCH } from '../../dist/infer/variants.js';
+import { Preprocessor } from '../../dist/image/preprocess.js';
+import { planGrid, patchRect, type Rect } from '../../dist/plan/grid.js';
+import { DASHCAM, maxAbsDiff, reference, shared } from '../helpers.js';
 
 /**
  * The incremental engine against full forward passes on the seed model (nexar-squeezenet-a)
@@ -55,7 +55,7 @@ describe('incremental equals full passes on the seed model and the dashcam frame
     for (const name of FRAMES) {
       it(`${name}, patch ${patch} / stride ${stride}`, async () => {
         const file = path.join(DASHCAM, name);
-        const image = await session.readImage(file);
+        const image = await session.decode(file);
         const spec = session.inputSpec();
         const job = { width: image.width, height: image.height, data: image.data, fill: { kind: 'constant' as const, rgb: [0.5, 0.5, 0.5] as [number, number, number] }, occluders: [], spec };
         await Promise.all([full.setFrame(job), inc.setFrame(job)]);

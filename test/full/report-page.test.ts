@@ -3,13 +3,12 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DASHCAM, reference, shared, tmpdir, runCli } from './helpers.js';
+import { CHROMIUM, DASHCAM, reference, shared, tmpdir, runCli } from '../helpers.js';
 
 /**
  * The report page in a real headless Chromium (Debian's /usr/bin/chromium; .ci/run installs it).
  * A missing browser is a failure, never a skip.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const FAST = ['--patch', '128', '--stride', '128', '--workers', '1'];
 const ref = reference();

@@ -1,5 +1,7 @@
+/** Inputs to images: files, folders (their images, optionally their sub-folders') and glob patterns; output names under --out. */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { glob } from 'tinyglobby';
 import { usageError } from '../errors.js';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff'];
@@ -15,41 +17,6 @@ export interface ExpandedInputs {
   files: InputFile[];
   /** files in folders that are not images by extension */
   skipped: number;
-}
-
-/**
- * A glob as a RegExp: `*` and `?` within one path segment, `**` across segments,
- * `{a,b}` alternatives and `[...]` classes (node 20's path.matchesGlob is still experimental).
- */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  let depth = 0;
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        const slash = glob[i + 2] === '/';
-        re += slash ? '(?:.*/)?' : '.*';
-        i += slash ? 2 : 1;
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end < 0) re += '\\[';
-      else {
-        re += '[' + glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\') + ']';
-        i = end;
-      }
-    } else if (c === '{') {
-      re += '(?:';
-      depth++;
-    } else if (c === '}' && depth > 0) {
-      re += ')';
-      depth--;
-    } else if (c === ',' && depth > 0) re += '|';
-    else re += c.replace(/[.+^$()|\\]/g, '\\$&');
-  }
-  return new RegExp('^' + re + '$');
 }
 
 function hasGlob(s: string): boolean {
@@ -70,8 +37,22 @@ async function walk(dir: string, recursive: boolean, root: string, out: Expanded
   }
 }
 
-/** Glob patterns (*, ?, **, {a,b}) are matched against the files under the pattern's fixed leading folder. */
-async function expandGlob(pattern: string, out: ExpandedInputs): Promise<void> {
+/** Compare paths segment by segment (a folder's files in name order, a sub-folder's where its name falls), as a sorted walk lists them. */
+function bySegments(a: string, b: string): number {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const c = x[i].localeCompare(y[i]);
+    if (c) return c;
+  }
+  return x.length - y.length;
+}
+
+/**
+ * The files a glob pattern matches (*, ?, **, {a,b}, [...]), as paths from the pattern's fixed leading
+ * folder (tinyglobby walks only the folders the pattern can reach), in name order. Dot files match too.
+ */
+export async function globFiles(pattern: string): Promise<{ base: string; files: string[] }> {
   const parts = pattern.split(/[\\/]/);
   const fixed: string[] = [];
   for (const p of parts) {
@@ -79,28 +60,17 @@ async function expandGlob(pattern: string, out: ExpandedInputs): Promise<void> {
     fixed.push(p);
   }
   const base = fixed.length ? fixed.join('/') || '/' : '.';
-  const all: ExpandedInputs = { files: [], skipped: 0 };
-  const everything = async (dir: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await fs.readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) await everything(p);
-      else all.files.push({ file: p, relative: path.relative(base, p) });
-    }
-  };
-  await everything(base);
-  const norm = (s: string) => path.normalize(s).split(path.sep).join('/');
-  const re = globToRegExp(norm(pattern));
-  for (const f of all.files) {
-    if (re.test(norm(f.file))) {
-      if (IMAGE_EXTENSIONS.includes(path.extname(f.file).toLowerCase())) out.files.push(f);
-      else out.skipped++;
-    }
+  const found = await glob(parts.slice(fixed.length).join('/'), { cwd: base, dot: true, onlyFiles: true, expandDirectories: false });
+  return { base, files: found.sort(bySegments) };
+}
+
+/** A glob pattern's images; the other files it matches are counted as skipped. */
+async function expandGlob(pattern: string, out: ExpandedInputs): Promise<void> {
+  const { base, files } = await globFiles(pattern);
+  for (const rel of files) {
+    const file = path.join(base, rel);
+    if (IMAGE_EXTENSIONS.includes(path.extname(file).toLowerCase())) out.files.push({ file, relative: path.relative(base, file) });
+    else out.skipped++;
   }
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { Session } from '../dist/index.js';
-import { DASHCAM, maxAbsDiff, shared } from './helpers.js';
+import { Session } from '../../dist/index.js';
+import { DASHCAM, maxAbsDiff, shared } from '../helpers.js';
 
 /**
  * The fast paths (variants built at model resolution, invisible ones skipped; full forward passes

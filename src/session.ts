@@ -1,33 +1,42 @@
-import os from 'node:os';
+/**
+ * The session: a loaded model on an active backend, with its worker threads, that classifies images and
+ * computes their occlusion heat-maps. Every workflow (src/runs) and the CLI go through it.
+ */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { readImage, DEFAULT_MAX_PIXELS, type RgbImage } from './image/decode.js';
-import { resolveFill, describeFill, type FillSpec } from './image/fill.js';
+import { decodeImage, imageName, type ImageInput, type RgbImage } from './image/decode.js';
+import { resolveFill } from './image/fill.js';
 import { Preprocessor } from './image/preprocess.js';
-import { initBackend, type BackendRequest, type BackendInfo } from './model/backends.js';
-import { loadModel, type LoadedModel } from './model/load.js';
+import { initBackend, type BackendInfo } from './model/backends.js';
+import { loadModel, type LoadedModel, type ModelInput } from './model/load.js';
 import { readMetadata, resolveInputSpec, type InputSpec, type ModelMetadata } from './model/metadata.js';
 import { resolveLabels, resolveClass, isProbabilityVector, softmaxInPlace, argmax, assertFinite } from './model/classes.js';
-import { planGrid, patchRect, strideWithinPatch, type Rect } from './plan/grid.js';
+import { planGrid, patchRect, type Rect } from './plan/grid.js';
 import { Accumulator, toDrop } from './heatmap/accumulate.js';
 import { runEngine } from './infer/engine.js';
 import { InProcessScorer, localScorer, type Scorer } from './infer/scorer.js';
-import { incrementalPlan, ENGINE_CHOICES, type Engine, type EngineRequest } from './infer/incremental/support.js';
+import type { Engine } from './infer/incremental/support.js';
+import { chooseEngine, type EngineChoice } from './plan/engine.js';
+import type { Prediction, ClassMap, Pass, OcclusionResult } from './result.js';
 import { WorkerPool } from './infer/pool.js';
 import { ReferenceScorer } from './infer/reference.js';
 import { NO_PATCH, type FrameJob } from './infer/variants.js';
-import { autoBatchSize, DEFAULT_MEMORY_BUDGET, MAX_INCREMENTAL_BATCH } from './infer/batch.js';
+import { autoBatchSize, MAX_INCREMENTAL_BATCH } from './infer/batch.js';
 import { planWorkers, checkBatchSize, fixedBytes, footprint, fitBatch, type Footprint } from './plan/budget.js';
-import { positiveInteger, usageError, oneOf, OccludeError } from './errors.js';
+import { usageError, OccludeError } from './errors.js';
+import { DEFAULTS, BACKENDS, ENGINES, defaultWorkers, positiveInteger, oneOf, occlusionSettings, type BackendRequest, type EngineRequest, type FillSpec, type Mode } from './options.js';
 
 /** The model that ships with occlude (models/traffic-light), used when no model is given. */
 export const EMBEDDED_MODEL = fileURLToPath(new URL('../models/traffic-light', import.meta.url));
 
 export interface SessionOptions {
-  /** a model folder or model.json; default: the embedded traffic-light model */
-  model?: string;
+  /**
+   * a model folder or model.json, a tfjs IOHandler, or a LayersModel or GraphModel already loaded (it stays
+   * the caller's: close() does not dispose it); default: the embedded traffic-light model
+   */
+  model?: ModelInput;
   backend?: BackendRequest;
   /** inference worker threads (wasm/cpu); default: available cores. 1 scores in-process. */
   workers?: number;
@@ -61,79 +70,13 @@ export interface OccludeOptions {
   stride?: number;
   fill?: FillSpec;
   /** prob: mean target probability; drop: baseline minus that mean */
-  mode?: 'prob' | 'drop';
+  mode?: Mode;
   /** passes; after each, the lowest-probability patch is greyed out permanently */
   iterate?: number;
   onProgress?(done: number, total: number): void;
   signal?: AbortSignal;
-}
-
-export interface Prediction {
-  image: string;
-  class: string;
-  classIndex: number;
-  probability: number;
-  probabilities: Record<string, number>;
-}
-
-/** The heat-map of one class. */
-export interface ClassMap {
-  class: string;
-  classIndex: number;
-  /** the class's probability on the unoccluded image */
-  probability: number;
-  minProbability: number;
-  minPatch: Rect;
-  /** height x width, row-major, in the result's mode */
-  map: Float32Array;
-}
-
-export interface Pass {
-  probability: number;
-  minProbability: number;
-  minPatch: Rect;
-}
-
-export interface OcclusionResult {
-  image: string;
-  width: number;
-  height: number;
-  model: string;
-  backend: string;
-  labels: string[];
-  predicted: { class: string; classIndex: number; probability: number };
-  class: string;
-  classIndex: number;
-  /** target-class probability on the unoccluded image */
-  probability: number;
-  probabilities: Record<string, number>;
-  softmaxApplied: boolean;
-  patch: number;
-  stride: number;
-  fill: string;
-  mode: 'prob' | 'drop';
-  variants: number;
-  /** variants that went through the model (the rest cannot change its input) */
-  evaluated: number;
-  minProbability: number;
-  minPatch: Rect;
-  iterations?: Pass[];
-  /** the heat-map of the last pass (height x width, row-major) */
-  map: Float32Array;
-  /** every class mapped in the sweep, the target first */
-  maps: ClassMap[];
-  /** how the variants were scored: full forward passes, the incremental engine, or the --exact-reference procedure */
-  engine: Engine | 'reference';
-  seconds: number;
-  /** the decoded image, for rendering */
-  pixels: RgbImage;
-}
-
-export const DEFAULTS = { patch: 32, mode: 'prob' as const, fill: 0.5 as FillSpec, iterate: 1 };
-
-export function defaultWorkers(backend: string): number {
-  if (backend === 'node') return 1; // tfjs-node threads inside TensorFlow
-  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+  /** how results and messages name an image that is not a path (default `<buffer>`, `<pixels>`) */
+  name?: string;
 }
 
 /**
@@ -147,7 +90,8 @@ export class Session {
   workersNote: string | null = null;
   private constructor(
     readonly model: LoadedModel,
-    readonly modelPath: string,
+    /** how results name the model: its absolute path, `embedded:traffic-light`, or `memory:layers-model`... */
+    readonly modelLabel: string,
     readonly backendInfo: BackendInfo,
     readonly labels: string[],
     private readonly meta: ModelMetadata | null,
@@ -158,21 +102,22 @@ export class Session {
   engineInfo: EngineChoice = { name: 'full', reason: 'not chosen yet' };
 
   static async open(opts: SessionOptions = {}): Promise<Session> {
-    const modelPath = opts.model ?? EMBEDDED_MODEL;
-    if (!opts.model && !existsSync(path.join(modelPath, 'model.json'))) {
+    const input = opts.model ?? EMBEDDED_MODEL;
+    if (!opts.model && !existsSync(path.join(EMBEDDED_MODEL, 'model.json'))) {
       throw usageError('no --model given and the embedded model is not installed (models/traffic-light); pass --model DIR');
     }
     if (opts.workers !== undefined) positiveInteger('workers', opts.workers);
     if (opts.batchSize !== undefined) positiveInteger('batchSize', opts.batchSize);
     if (opts.memoryBudget !== undefined) positiveInteger('memoryBudget', opts.memoryBudget);
-    if (opts.backend !== undefined) oneOf('backend', opts.backend, ['auto', 'node', 'wasm', 'cpu']);
-    const engine = oneOf('engine', opts.engine ?? 'auto', ENGINE_CHOICES);
-    const backendInfo = await initBackend(opts.backend ?? 'auto');
-    const model = await loadModel(modelPath);
+    if (opts.maxPixels !== undefined) positiveInteger('maxPixels', opts.maxPixels);
+    const backend = oneOf('backend', opts.backend ?? DEFAULTS.backend, BACKENDS);
+    const engine = oneOf('engine', opts.engine ?? DEFAULTS.engine, ENGINES);
+    const backendInfo = await initBackend(backend);
+    const model = await loadModel(input);
     try {
-      const meta = await readMetadata(model.dir);
+      const meta = model.dir === null ? null : await readMetadata(model.dir);
       const labels = resolveLabels(model.outputs, opts.labels ?? meta?.labels, opts.labels ? '--labels' : 'occlude.json');
-      const session = new Session(model, modelPath, backendInfo, labels, meta, opts);
+      const session = new Session(model, typeof input === 'string' ? modelLabel(input) : model.file, backendInfo, labels, meta, opts);
       session.planMemory(); // also validates the preprocessing up front
       session.engineInfo = chooseEngine(model, engine, {
         exactReference: opts.exactReference === true,
@@ -210,11 +155,11 @@ export class Session {
   }
 
   get budget(): number {
-    return this.opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+    return this.opts.memoryBudget ?? DEFAULTS.memoryBudget;
   }
 
   get weightBytes(): number {
-    return this.model.source?.weightBytes ?? 0;
+    return this.model.weightBytes;
   }
 
   /** The memory budget holds for the whole process: workers and an explicit batch size must fit it. */
@@ -252,7 +197,7 @@ export class Session {
     const engine = this.engine;
     if (engine === 'reference') this.scorer = new ReferenceScorer(this.model, this.backendInfo.name);
     else if (this.workers <= 1) this.scorer = localScorer(this.model, this.backendInfo.name, engine);
-    else this.scorer = await WorkerPool.start(this.workers, this.backendInfo.name, this.model.file, engine);
+    else this.scorer = await WorkerPool.start(this.workers, this.backendInfo.name, await this.model.workerSource(), engine);
     return this.scorer;
   }
 
@@ -263,8 +208,12 @@ export class Session {
     return [tf.memory().numTensors, ...pool];
   }
 
-  async readImage(file: string): Promise<RgbImage> {
-    return readImage(file, { maxPixels: this.opts.maxPixels ?? DEFAULT_MAX_PIXELS });
+  /**
+   * Decode an image (a path, the bytes of an image file, or pixels) to RGB within the session's --max-pixels.
+   * Pass the result to occlude() and saveOverlay() to decode an image once.
+   */
+  async decode(image: ImageInput, name?: string): Promise<RgbImage> {
+    return decodeImage(image, { maxPixels: this.opts.maxPixels ?? DEFAULTS.maxPixels, name });
   }
 
   private toProbabilities(raw: Float32Array, image: string): { probs: Float32Array; softmax: boolean } {
@@ -280,8 +229,9 @@ export class Session {
   }
 
   /** Classify without occluding. */
-  async predict(file: string): Promise<Prediction> {
-    const image = await this.readImage(file);
+  async predict(input: ImageInput, o: { name?: string } = {}): Promise<Prediction> {
+    const file = imageName(input, o.name);
+    const image = await this.decode(input, o.name);
     const spec = this.inputSpec();
     preprocessorFor(file, image, spec);
     const scorer = new InProcessScorer(this.model, this.backendInfo.name);
@@ -295,19 +245,16 @@ export class Session {
     return { width: image.width, height: image.height, data: image.data, fill, occluders, spec };
   }
 
-  /** The occlusion heat-map of one image file. */
-  async occlude(file: string, o: OccludeOptions = {}): Promise<OcclusionResult> {
+  /** The occlusion heat-map of one image: a path, the bytes of an image file, or decoded pixels. */
+  async occlude(input: ImageInput, o: OccludeOptions = {}): Promise<OcclusionResult> {
     const t0 = performance.now();
-    const patch = positiveInteger('patch', o.patch ?? DEFAULTS.patch);
-    const stride = strideWithinPatch(patch, positiveInteger('stride', o.stride ?? Math.max(1, Math.floor(patch / 2))));
-    const mode = oneOf('mode', o.mode ?? DEFAULTS.mode, ['prob', 'drop']);
-    const passes = positiveInteger('iterate', o.iterate ?? DEFAULTS.iterate);
-    const fillSpec = o.fill ?? DEFAULTS.fill;
-    const fillName = describeFill(fillSpec); // validates before any work
+    // every option is checked before any work
+    const { patch, stride, mode, iterate: passes, fill: fillSpec, fillName } = occlusionSettings(o);
     const requested = o.class === undefined ? null : resolveClass(o.class, this.labels);
     const extra = o.classes === 'all' ? this.labels.map((_, i) => i) : (o.classes ?? []).map((c) => resolveClass(c, this.labels));
 
-    const image = await this.readImage(file);
+    const file = imageName(input, o.name);
+    const image = await this.decode(input, o.name);
     if (patch > image.width || patch > image.height) {
       throw usageError(`${file}: patch ${patch} is larger than the image (${image.width}x${image.height})`, file);
     }
@@ -357,7 +304,7 @@ export class Session {
         },
         batchSize,
         inflight: scorer.workers * 2,
-        onProgress: o.onProgress && ((d, t) => o.onProgress!(pass * grid.count + d, passes * grid.count)),
+        onProgress: o.onProgress && ((d) => o.onProgress!(pass * grid.count + d, passes * grid.count)),
         signal: o.signal,
       });
       evaluated += stats.evaluated;
@@ -386,7 +333,7 @@ export class Session {
       image: file,
       width: image.width,
       height: image.height,
-      model: this.modelPath,
+      model: this.modelLabel,
       backend: this.backend,
       engine: this.engine,
       labels: this.labels,
@@ -408,7 +355,6 @@ export class Session {
       map: target.map,
       maps,
       seconds: (performance.now() - t0) / 1000,
-      pixels: image,
     };
   }
 
@@ -417,46 +363,6 @@ export class Session {
     this.scorer = null;
     this.model.dispose();
   }
-}
-
-/** The result seen from one of its classes' maps (it must be among `maps`), as if that class had been the target. */
-export function forClass(r: OcclusionResult, cls: string): OcclusionResult {
-  const m = r.maps.find((x) => x.class === cls);
-  if (!m) throw new Error(`no map of class ${cls} in this result (maps: ${r.maps.map((x) => x.class).join(', ')})`);
-  return { ...r, class: m.class, classIndex: m.classIndex, probability: m.probability, minProbability: m.minProbability, minPatch: m.minPatch, map: m.map, iterations: undefined };
-}
-
-export interface EngineChoice {
-  name: Engine | 'reference';
-  /** why this engine runs the model */
-  reason: string;
-  /** incremental: bytes of one frame's cached activations (null when the model's sizes are open) */
-  cacheBytes?: number | null;
-}
-
-/**
- * The engine for a model: `auto` takes the incremental engine when it can run the model
- * and its cached activations fit the memory budget; asking for `incremental` on a model
- * it cannot run is a usage error.
- */
-export function chooseEngine(
-  model: LoadedModel,
-  request: EngineRequest,
-  o: { exactReference: boolean; fits: (cacheBytes: number) => boolean; workers: number; budget: number },
-): EngineChoice {
-  if (o.exactReference) return { name: 'reference', reason: '--exact-reference: the straightforward procedure' };
-  if (request === 'full') return { name: 'full', reason: 'asked for' };
-  const plan = incrementalPlan(model);
-  let reason = 'reason' in plan ? plan.reason : null;
-  const cacheBytes = 'reason' in plan ? null : plan.cacheBytes;
-  if (!reason && !o.fits(cacheBytes ?? 0)) {
-    reason = `one frame's cached activations (${((cacheBytes ?? 0) / 2 ** 20).toFixed(0)} MB in each of ${o.workers} worker(s)) do not fit the memory budget of ${(o.budget / 2 ** 20).toFixed(0)} MB`;
-  }
-  if (reason || 'reason' in plan) {
-    if (request === 'incremental') throw usageError(`--engine incremental cannot run ${model.file}: ${reason}`, model.file);
-    return { name: 'full', reason: reason! };
-  }
-  return { name: 'incremental', reason: `the layers before ${plan.frontier.join(', ') || 'the output'} are recomputed only where a patch changes them`, cacheBytes };
 }
 
 /** The image's preprocessor; an image that does not fit the model's input (smaller than its crop) is that image's error. */
@@ -470,10 +376,10 @@ function preprocessorFor(file: string, image: RgbImage, spec: InputSpec): Prepro
 }
 
 /** One-shot helper: open a session, occlude one image, close. */
-export async function occludeImage(file: string, opts: SessionOptions & OccludeOptions = {}): Promise<OcclusionResult> {
+export async function occludeImage(image: ImageInput, opts: SessionOptions & OccludeOptions = {}): Promise<OcclusionResult> {
   const session = await Session.open(opts);
   try {
-    return await session.occlude(file, opts);
+    return await session.occlude(image, opts);
   } finally {
     await session.close();
   }

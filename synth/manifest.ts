@@ -16,6 +16,12 @@ export interface ManifestCase {
   visibility?: number[];
   /** short story of the case (fixtures only) */
   note?: string;
+  /**
+   * fixtures only: "fail" where the embedded model is known to miss the case, with the reason;
+   * `occlude check` then expects the case to fail, and fails when it passes (so the mark comes off)
+   */
+  expect?: 'fail';
+  reason?: string;
 }
 
 export interface Manifest {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { Session } from '../dist/index.js';
-import { DASHCAM, REFERENCE, maxAbsDiff, readF32, reference, shared } from './helpers.js';
+import { Session } from '../../dist/index.js';
+import { DASHCAM, REFERENCE, maxAbsDiff, readF32, reference, shared } from '../helpers.js';
 
 /**
  * Golden tests: the maps of an independent PyTorch implementation of the original
