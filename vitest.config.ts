@@ -12,6 +12,9 @@ export const common = {
   testTimeout: 300_000,
   hookTimeout: 300_000,
   reporters: ['default'],
+  // GitHub's workflow parser imports its JSON schema without an import attribute, which Node refuses:
+  // let vite load it (test/scale-docs.test.ts)
+  server: { deps: { inline: ['@actions/workflow-parser'] } },
 };
 
 export default defineConfig({

@@ -2,7 +2,7 @@
  * occlude: occlusion sensitivity heat-maps (Zeiler & Fergus 2014) for TF.js image classifiers.
  *
  * The API, and nothing else: the session (one image at a time), the runs (the CLI's workflows as
- * functions: folders, predictions, mistake review, checks), the rendering and saving functions, their
+ * functions: folders, predictions, mistake review, checks, merging shards), the rendering and saving functions, their
  * types and the error. The CLI (src/cli) maps its flags onto these and prints what they return.
  * docs/architecture.md says where everything else lives.
  */
@@ -30,6 +30,8 @@ export {
   type MapSummary,
 } from './runs/review.js';
 export { runCheck, type CheckOptions, type CheckEvents, type CheckResult } from './runs/check.js';
+export { runMerge, type MergeOptions, type MergeResult } from './runs/merge.js';
+export { parseShard, type Shard } from './runs/shard.js';
 export type { RunEvents, ProgressEvent, ImageFailure } from './runs/events.js';
 export type { SummaryRow } from './report/summary.js';
 export type { CaseOutcome, CaseStatus, CheckManifest } from './report/check.js';

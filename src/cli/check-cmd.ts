@@ -2,9 +2,11 @@
 import { runCheck } from '../runs/check.js';
 import { outcomeLine } from '../report/check.js';
 import { listen, sessionOptions, type Io, type ModelFlags, type Reporter } from './common.js';
+import { parseShard } from '../runs/shard.js';
 
 export interface CheckFlags extends ModelFlags {
   junit?: string;
+  shard?: string;
 }
 
 export async function runCheckCmd(manifests: string[], f: CheckFlags, io: Io, rep: Reporter): Promise<void> {
@@ -12,7 +14,7 @@ export async function runCheckCmd(manifests: string[], f: CheckFlags, io: Io, re
   const say = (s: string) => (f.json ? io.stderr : io.stdout).write(s + '\n');
   const events = listen(io, f, rep);
   const r = await runCheck(
-    { ...sessionOptions(f), manifests, junit: f.junit, signal: io.signal },
+    { ...sessionOptions(f), manifests, junit: f.junit, shard: f.shard === undefined ? undefined : parseShard(f.shard, io.env ?? {}), signal: io.signal },
     {
       ...events,
       manifest: (m) => {

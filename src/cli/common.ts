@@ -75,11 +75,14 @@ export function sessionOptions(f: ModelFlags): SessionOptions {
   };
 }
 
+/** The flags every command has that decide how it reports. */
+export type ReporterFlags = Pick<ModelFlags, 'color' | 'debug' | 'json' | 'verbose'>;
+
 export class Reporter {
   code = 0;
   constructor(
     private readonly io: Io,
-    private readonly flags: ModelFlags,
+    private readonly flags: ReporterFlags,
   ) {}
   private get colour(): boolean {
     return this.flags.color !== false && !this.io.env?.NO_COLOR && this.io.stderr.isTTY === true;

@@ -3,6 +3,7 @@ import { runFolder } from '../runs/folder.js';
 import { resultJson, resultText } from '../report/json.js';
 import type { ColormapName } from '../options.js';
 import { listen, sessionOptions, type Io, type ModelFlags, type Reporter } from './common.js';
+import { parseShard } from '../runs/shard.js';
 
 export interface OccludeFlags extends ModelFlags {
   class?: string;
@@ -21,6 +22,7 @@ export interface OccludeFlags extends ModelFlags {
   recursive?: boolean;
   resume?: boolean;
   report?: string;
+  shard?: string;
 }
 
 export async function runOccludeCmd(inputs: string[], f: OccludeFlags, io: Io, rep: Reporter): Promise<void> {
@@ -41,6 +43,7 @@ export async function runOccludeCmd(inputs: string[], f: OccludeFlags, io: Io, r
       saveMap: f.saveMap,
       resume: f.resume,
       report: f.report,
+      shard: f.shard === undefined ? undefined : parseShard(f.shard, io.env ?? {}),
       colormap: f.colormap,
       alpha: f.alpha,
       range: f.range,

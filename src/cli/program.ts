@@ -7,11 +7,12 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option, InvalidArgumentError } from 'commander';
 import { OccludeError, usageError, messageOf } from '../errors.js';
 import { DEFAULTS, BACKENDS, ENGINES, MODES, COLORMAPS, integerText, numberText, heightWidthText, numbersText } from '../options.js';
-import { Reporter, type Io, type ModelFlags } from './common.js';
+import { Reporter, type Io, type ReporterFlags } from './common.js';
 import { runOccludeCmd, type OccludeFlags } from './occlude-cmd.js';
 import { runPredictCmd } from './predict-cmd.js';
 import { runReviewCmd, type ReviewFlags } from './review-cmd.js';
 import { runCheckCmd, type CheckFlags } from './check-cmd.js';
+import { runMergeCmd, type MergeFlags } from './merge-cmd.js';
 
 export type { Io } from './common.js';
 
@@ -97,6 +98,7 @@ export function createProgram(io: Io, state: Runner = { code: 0 }): Command {
     .option('--save-map <file>', 'raw heat-map: .f32 (float32 LE, HxW), .json or .png (16-bit)')
     .option('--resume', 'skip images already done in --out (summary row without error and overlay present)')
     .option('--report <file>', 'write a static HTML page of the results (e.g. results/index.html)')
+    .option('--shard <K/N|auto>', 'run the K-th of N parts of the inputs (auto: from the job engine\'s environment); see occlude merge')
     .addHelpText(
       'after',
       `
@@ -149,7 +151,8 @@ left the predicted class's heat-map, right the true class's. Exit code 0 (mistak
     .command('check')
     .description('check heat-maps against a manifest of expected classes and evidence boxes (for CI)')
     .argument('<manifests...>', 'manifest JSON files')
-    .option('--junit <file>', 'write JUnit XML');
+    .option('--junit <file>', 'write JUnit XML')
+    .option('--shard <K/N|auto>', 'run the K-th of N parts of each manifest\'s cases (by name); the JUnit file lists that part');
   addModelOptions(check, { json: 'one JSON object per case on stdout' })
     .addHelpText(
       'after',
@@ -167,10 +170,33 @@ Exit codes: 0 all cases pass (or fail as expected), 1 a case fails, 2 a bad mani
 run as an error).`,
     )
     .action(act<CheckFlags>(runCheckCmd));
+
+  program
+    .command('merge')
+    .description('merge the output folders of the shards of a folder run (--shard K/N) into one')
+    .argument('<folders...>', 'the shards\' --out folders')
+    .requiredOption('--out <dir>', 'the merged folder: summary.csv, summary.jsonl, run.json and the overlays')
+    .option('--report <file>', 'write the report page of all the shards (e.g. merged/index.html)')
+    .option('--json', 'print the result as one JSON object on stdout')
+    .option('--no-color', 'no colour in messages (also NO_COLOR=1)')
+    .option('--debug', 'show stack traces of errors')
+    .addHelpText(
+      'after',
+      `
+Example:
+  occlude frames/ --out results/shard-1 --shard 1/3      (and 2/3, 3/3 elsewhere)
+  occlude merge results/shard-1 results/shard-2 results/shard-3 --out results/all --report results/all/index.html
+
+The overlays are hard-linked into the merged folder (copied across filesystems). Folders of other
+settings, overlapping shards and colliding files are refused (exit 2); missing or unfinished shards
+are reported and exit 1 after merging what is there. docs/scale.md shows it on Kubernetes, GitHub
+Actions and Slurm.`,
+    )
+    .action(act<MergeFlags>(runMergeCmd));
   return program;
 
   /** A command's action: a reporter for its flags; what it throws is reported; its exit code kept in `state`. */
-  function act<F extends ModelFlags>(command: (args: string[], f: F, io: Io, rep: Reporter) => Promise<void>) {
+  function act<F extends ReporterFlags>(command: (args: string[], f: F, io: Io, rep: Reporter) => Promise<void>) {
     return async (args: string[], flags: F): Promise<void> => {
       const rep = new Reporter(io, flags);
       try {

@@ -87,10 +87,12 @@ export async function readRunFile(dir: string): Promise<RunFile | null> {
  * Check this run's settings against the folder's run file: a difference is a usage error naming each.
  * Returns the folder the earlier run was started in (null when there was none).
  */
-export async function checkRunFile(dir: string, settings: RunSettings): Promise<string | null> {
+export async function checkRunFile(dir: string, settings: RunSettings, shard?: RunFile['shard']): Promise<string | null> {
   const was = await readRunFile(dir);
   if (!was) return null;
   const diff = settingsDiff(was.settings, settings);
+  const name = (s: RunFile['shard']) => (s ? `shard ${s.index}/${s.count}` : 'no shard');
+  if (name(was.shard) !== name(shard)) diff.push(`${name(shard)} (was ${name(was.shard)})`);
   if (diff.length) {
     const file = path.join(dir, RUN_FILE);
     throw usageError(`${file}: this folder holds results of other settings: ${diff.join(', ')}; use the same settings, or another --out`, file);

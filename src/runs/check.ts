@@ -12,6 +12,7 @@ import { evaluateCase, errorOutcome, notRunOutcome, isOk, type CaseOutcome } fro
 import { readManifest, type CheckManifest } from '../report/manifest.js';
 import { junitXml, type JunitSuite } from '../report/junit.js';
 import { asOccludeError, useSession, ProgressMeter, type RunEvents } from './events.js';
+import { checkShard, selectShard, type Shard } from './shard.js';
 
 export interface CheckOptions extends Omit<SessionOptions, 'model'> {
   /** manifest files */
@@ -20,6 +21,8 @@ export interface CheckOptions extends Omit<SessionOptions, 'model'> {
   model?: SessionOptions['model'];
   /** write JUnit XML here */
   junit?: string;
+  /** run only this part of each manifest's cases (by case name; 1-based); the JUnit file lists that part */
+  shard?: Shard;
   signal?: AbortSignal;
 }
 
@@ -51,6 +54,10 @@ export interface CheckResult {
 export async function runCheck(o: CheckOptions, events: CheckEvents = {}): Promise<CheckResult> {
   const manifests: CheckManifest[] = [];
   for (const file of o.manifests) manifests.push(await readManifest(file, EMBEDDED_MODEL)); // all valid before any work
+  if (o.shard) {
+    const shard = checkShard(o.shard);
+    manifests.forEach((m, k) => (manifests[k] = { ...m, cases: selectShard(m.cases, (c) => c.name, shard) }));
+  }
   if (o.junit) await checkWritable(o.junit);
   // every manifest has its suite from the start: a run cut short lists the cases it did not run
   const suites: JunitSuite[] = manifests.map((m) => ({ name: m.file, outcomes: [], seconds: 0 }));

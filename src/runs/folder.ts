@@ -20,6 +20,7 @@ import type { OutputFiles } from '../report/json.js';
 import { FolderLock } from '../report/lock.js';
 import { occlusionSettings, renderSettings, type FillSpec, type Mode, type RenderOptions } from '../options.js';
 import { expandInputs, type InputFile } from './inputs.js';
+import { checkShard, selectShard, inputKey, shardName, type Shard } from './shard.js';
 import { asOccludeError, useSession, ProgressMeter, type RunEvents } from './events.js';
 
 export interface FolderOptions extends SessionOptions, RenderOptions {
@@ -42,6 +43,8 @@ export interface FolderOptions extends SessionOptions, RenderOptions {
   saveMap?: string;
   /** with `out`: skip the images whose summary row has no error and whose overlay exists */
   resume?: boolean;
+  /** run only this part of the inputs (1-based; every shard lists all inputs and keeps its part): see `occlude merge` */
+  shard?: Shard;
   /** write the self-contained HTML report page here */
   report?: string;
   /** an open session to run on (it stays open); default: one opened from these options and closed at the end */
@@ -83,9 +86,14 @@ export async function runFolder(o: FolderOptions, events: FolderEvents = {}): Pr
   if (!inputs.files.length) throw usageError('no image to process');
   if (inputs.skipped) events.notice?.(`skipped ${inputs.skipped} file(s) that are not images`);
   if (inputs.files.length > 1 && (o.output || o.saveMap)) throw usageError('-o/--output and --save-map name one file: with several images use --out DIR');
+  let files = inputs.files;
+  if (o.shard) {
+    files = selectShard(files, inputKey, checkShard(o.shard));
+    events.notice?.(`shard ${shardName(o.shard)}: ${files.length} of ${inputs.files.length} image(s)`);
+  }
   if (o.out) await makeFolder(o.out);
   if (o.report) await checkWritable(o.report);
-  const run = new FolderRun(o, { ...settings, render }, inputs.files, events);
+  const run = new FolderRun(o, { ...settings, render }, files, events);
   // one run at a time writes into an --out folder: two would each rewrite the summary from their own rows
   return o.out ? withFolderLock(o.out, events, () => run.all()) : run.all();
 }
@@ -121,6 +129,8 @@ class FolderRun {
   private readonly meter: ProgressMeter;
   /** images found complete in the folder (resume) */
   private resumed = 0;
+  /** with --out: what run.json records (written again at the end, saying whether the run went through) */
+  private runFile: { settings: RunSettings; cwd: string } | null = null;
 
   constructor(
     private readonly o: FolderOptions,
@@ -170,7 +180,7 @@ class FolderRun {
    */
   private async claimFolder(out: string, session: Session): Promise<void> {
     const settings = await this.runSettings(session);
-    const cwd = await checkRunFile(out, settings);
+    const cwd = await checkRunFile(out, settings, this.o.shard);
     const earlier = await readSummary(out);
     if (earlier.length && cwd === null) {
       this.events.notice?.(`${path.join(out, RUN_FILE)} is missing (a folder of an older occlude): the settings of its ${earlier.length} row(s) cannot be checked`);
@@ -183,7 +193,8 @@ class FolderRun {
         throw usageError(`${output} is the overlay of ${owner.row.image} (in ${path.join(out, SUMMARY_JSONL)}); ${input.file} would overwrite it: use another --out`);
       }
     }
-    await writeRunFile(out, settings, cwd ?? process.cwd());
+    this.runFile = { settings, cwd: cwd ?? process.cwd() };
+    await writeRunFile(out, settings, this.runFile.cwd, { shard: this.o.shard, complete: false });
   }
 
   private async saveSummary(): Promise<void> {
@@ -264,6 +275,9 @@ class FolderRun {
       }
     }
     const rows = files.map((i) => this.table.get(i.file)).filter((r): r is SummaryRow => !!r);
+    const complete = !o.signal?.aborted && !stopped && rows.length === files.length;
+    if (o.out && this.runFile) await writeRunFile(o.out, this.runFile.settings, this.runFile.cwd, { shard: o.shard, complete });
+    if (o.out && !files.length) await this.saveSummary(); // an empty shard still has its (empty) summary
     return {
       images: files.length,
       rows,

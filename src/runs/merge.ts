@@ -33,7 +33,7 @@ export interface MergeResult {
 
 const CONTROL = new Set([RUN_FILE, SUMMARY_CSV, SUMMARY_JSONL, LOCK_FILE]);
 
-export async function mergeRuns(o: MergeOptions): Promise<MergeResult> {
+export async function runMerge(o: MergeOptions): Promise<MergeResult> {
   if (!o.dirs.length) throw usageError('merge: no folder given');
   const outAbs = path.resolve(o.out);
   const runs: { dir: string; run: RunFile; rows: SummaryRow[] }[] = [];

@@ -61,6 +61,14 @@ function parseShardVar(text: string): Shard {
   }
 }
 
+/** A shard given to the library: integers with 1 <= index <= count. */
+export function checkShard(s: Shard): Shard {
+  if (!s || !Number.isInteger(s.index) || !Number.isInteger(s.count) || s.count < 1 || s.index < 1 || s.index > s.count) {
+    throw invalidParameter('shard', 'K/N with 1 <= K <= N', s && typeof s === 'object' ? `${s.index}/${s.count}` : s);
+  }
+  return s;
+}
+
 /** The items of one shard: sorted by `key` (ties keep their order), then the shard's contiguous part. */
 export function selectShard<T>(items: readonly T[], key: (item: T) => string, shard: Shard): T[] {
   const sorted = items.map((item, i) => ({ item, k: key(item), i })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.i - b.i));
