@@ -21,7 +21,7 @@ export const FIXTURES: FixtureSpec[] = [
   { image: 'no-light-night.jpg', note: 'night street, no traffic light (tail lights, lamps)', opts: { cls: 'none', time: 'night', otherLights: false, parkingSign: false } },
   { image: 'back-lights-none.jpg', note: 'only lights facing away from the driver', opts: { cls: 'none', time: 'day', otherLights: 2, parkingSign: false } },
   { image: 'night-red.jpg', note: 'night, red light', opts: { cls: 'red', facing: 1, time: 'night', lightSize: [10, 30], parkingSign: false } },
-  { image: 'night-green.jpg', note: 'night, green light', knownMiss: 'the embedded model calls this night frame "none" (see README, The embedded model)', opts: { cls: 'green', facing: 1, time: 'night', lightSize: [10, 30], parkingSign: false } },
+  { image: 'night-green.jpg', note: 'night, green light', knownMiss: 'the embedded model calls this night frame "none" (see models/traffic-light/README.md)', opts: { cls: 'green', facing: 1, time: 'night', lightSize: [10, 30], parkingSign: false } },
   { image: 'night-red-double.jpg', note: 'night, two red lights', opts: { cls: 'red', facing: 2, time: 'night', lightSize: [10, 24], parkingSign: false } },
   { image: 'dusk-green.jpg', note: 'dusk, green light', opts: { cls: 'green', facing: 1, time: 'dusk', lightSize: [12, 30], parkingSign: false } },
   { image: 'tiny-red.jpg', note: 'a distant red light, 6-8 px tall', opts: { cls: 'red', facing: 1, time: 'day', lightSize: [6, 8], otherLights: false, parkingSign: false, orientation: 'vertical' } },
