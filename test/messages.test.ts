@@ -148,6 +148,29 @@ describe('write failures', () => {
     expect(write.err).toBe(`occlude: ${FIX('red-single.jpg')}: cannot write ${path.join(ro, 'y.png')}: read-only file system\n`);
   });
 
+  it('ENOSPC stops a review at once too, without computing the other mistakes', async () => {
+    const frames = path.join(dir, 'f5');
+    mkdirSync(frames);
+    // three red frames labelled green: three mistakes
+    for (const f of ['a', 'b', 'c']) copyFileSync(FIX('red-single.jpg'), path.join(frames, `${f}.jpg`));
+    writeFileSync(path.join(dir, 'f5.csv'), 'image,class\na.jpg,green\nb.jpg,green\nc.jpg,green\n');
+    const out = path.join(dir, 'o5');
+    let images = 0;
+    const real = fsp.writeFile.bind(fsp);
+    vi.spyOn(fsp, 'writeFile').mockImplementation(async (p, data) => {
+      if (String(p).includes('.review.png')) {
+        images++;
+        throw errno('ENOSPC', 'write', String(p));
+      }
+      return real(p as string, data as string);
+    });
+    const r = await runCli(['review', frames, '--labels', path.join(dir, 'f5.csv'), '--out', out, ...FAST]);
+    expect(r.code).toBe(1);
+    expect(images).toBe(1);
+    expect(r.err).toMatch(/cannot write .*a\.review\.png: no space left on device\n/);
+    expect(r.err).toMatch(/occlude: stopped: 0 of 1 mistake\(s\) shown \(no space left on device\)\n$/);
+  });
+
   it('ENOSPC stops a folder run at once, without computing the other images', async () => {
     const frames = path.join(dir, 'f4');
     mkdirSync(frames);

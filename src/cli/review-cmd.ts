@@ -53,5 +53,6 @@ export async function runReviewCmd(inputs: string[], f: ReviewFlags, io: Io, rep
     lines.push('', `confusion matrix: ${run.confusion}`, `page: ${run.report}`, `backend: ${r.backend}`);
     io.stdout.write(lines.join('\n') + '\n');
   }
+  if (r.stopped) rep.notice(`stopped: ${r.mistakes.filter((m) => m.output).length} of ${r.mistakes.length} mistake(s) shown (${r.stopped})`);
   rep.interrupted((prefix) => `${prefix}: ${r.frames.length} of ${run.frames} frame(s) classified, ${r.mistakes.length} mistake(s) shown`);
 }

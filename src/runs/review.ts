@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Session, SessionOptions } from '../session.js';
 import { forClass, type OcclusionResult } from '../result.js';
-import { OccludeError, usageError, messageOf } from '../errors.js';
+import { OccludeError, usageError, messageOf, isFatalWriteError, fsReason } from '../errors.js';
 import { writeFileAtomic, makeFolder, checkWritable } from '../files.js';
 import { mapRange } from '../heatmap/accumulate.js';
 import { contrastOf, contrastNote } from '../render/legend.js';
@@ -90,6 +90,8 @@ export interface ReviewResult extends Omit<Confusion, 'labels'> {
   unlabelled: string[];
   errors: { image: string; error: string }[];
   interrupted: boolean;
+  /** why the mistakes stopped before the end (a full disk, a read-only file system), or null */
+  stopped: string | null;
 }
 
 export type ReviewEvents = RunEvents;
@@ -122,6 +124,7 @@ export async function runReview(o: ReviewOptions, events: ReviewEvents = {}): Pr
     const mistakes: ReviewedMistake[] = [];
     const unlabelled: string[] = [];
     const failed: { image: string; error: string }[] = [];
+    let stopped: string | null = null;
     const fail = (err: unknown, image: string) => {
       events.failure?.({ image, error: asOccludeError(err), of: inputs.files.length });
       failed.push({ image, error: messageOf(err).split('\n')[0] });
@@ -183,6 +186,12 @@ export async function runReview(o: ReviewOptions, events: ReviewEvents = {}): Pr
           if (err instanceof OccludeError && err.kind === 'usage' && !err.file) throw err;
           fail(err, input.file);
           m.error = messageOf(err).split('\n')[0];
+          if (isFatalWriteError(err)) {
+            // a full disk or a read-only mount fails every later mistake too: stop now
+            stopped = fsReason((err as Error).cause ?? err);
+            mistakes.push(m);
+            break;
+          }
         }
         mistakes.push(m);
       }
@@ -219,6 +228,7 @@ export async function runReview(o: ReviewOptions, events: ReviewEvents = {}): Pr
       unlabelled,
       errors: failed,
       interrupted: o.signal?.aborted === true,
+      stopped,
     };
     const confusionFile = path.join(o.out, 'confusion.json');
     await writeFileAtomic(confusionFile, JSON.stringify(result, null, 1) + '\n');
