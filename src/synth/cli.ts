@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     cases = await pool(a.count, a.concurrency, async (i) => {
       const idx = a.start + i;
       const image = `frame-${String(idx).padStart(digits, '0')}.jpg`;
-      const frame = await generateFrame(a.seed, idx, { width: a.width, height: a.height });
+      const frame = await generateFrame(a.seed, idx, { width: a.width, height: a.height }, true);
       await writeFile(join(a.out, image), frame.jpeg);
       if (++done % 500 === 0) process.stderr.write(`synth: ${done}/${a.count}\n`);
       return caseOf(image, frame);
