@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 /**
- * npm run synth -- --count N --seed S --out DIR [--size WxH] [--start I] [--concurrency C]
+ * npm run synth -- --count N --seed S --out DIR [--size WxH] [--start I] [--concurrency C] [--no-looks]
  * npm run synth -- --fixtures --out fixtures
+ *
+ * --no-looks: every frame with the plain lamp drawing (no camera look, see CameraLook in scene.ts):
+ * the frames of the generator before looks existed, byte for byte.
  *
  * Writes N procedurally generated dash-cam frames (JPEG) and DIR/manifest.json.
  * The same arguments always give byte-identical files.
@@ -21,16 +24,17 @@ interface Args {
   start: number;
   concurrency: number;
   fixtures: boolean;
+  looks: boolean;
 }
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`synth: ${msg}\n`);
-  process.stderr.write('usage: synth --count N --seed S --out DIR [--size WxH] [--start I] [--concurrency C]\n       synth --fixtures [--out fixtures]\n');
+  process.stderr.write('usage: synth --count N --seed S --out DIR [--size WxH] [--start I] [--concurrency C] [--no-looks]\n       synth --fixtures [--out fixtures]\n');
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { count: 0, seed: 1, out: '', width: 455, height: 256, start: 0, concurrency: 2, fixtures: false };
+  const a: Args = { count: 0, seed: 1, out: '', width: 455, height: 256, start: 0, concurrency: 2, fixtures: false, looks: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = (): string => {
@@ -49,6 +53,7 @@ function parseArgs(argv: string[]): Args {
       case '--start': a.start = int(v()); break;
       case '--concurrency': a.concurrency = Math.max(1, int(v())); break;
       case '--fixtures': a.fixtures = true; break;
+      case '--no-looks': a.looks = false; break;
       case '--size': {
         const m = /^(\d+)x(\d+)$/.exec(v());
         if (!m) usage('--size wants WIDTHxHEIGHT, e.g. 640x360');
@@ -83,7 +88,13 @@ async function pool<T>(n: number, conc: number, fn: (i: number) => Promise<T>): 
 
 /** A frame's manifest entry (the same for data sets and fixtures; `note` only for fixtures). */
 function caseOf(image: string, { scene, visibility }: Frame, note?: string): ManifestCase {
-  return { image, class: scene.cls, evidence: evidenceOf(scene.cls, scene.lights), lights: scene.lights, time: scene.time, visibility, note };
+  const c: ManifestCase = { image, class: scene.cls, evidence: evidenceOf(scene.cls, scene.lights), lights: scene.lights, time: scene.time, visibility, note };
+  if (scene.look) {
+    const { redHue, greenHue, blow, desat, halo } = scene.look;
+    const r2 = (v: number): number => Math.round(v * 100) / 100;
+    c.look = { redHue: r2(redHue), greenHue: r2(greenHue), blow: r2(blow), desat: r2(desat), halo: r2(halo) };
+  }
+  return c;
 }
 
 async function main(): Promise<void> {
@@ -102,13 +113,13 @@ async function main(): Promise<void> {
       return caseOf(spec.image, frame, spec.note);
     });
   } else {
-    command = `npm run synth -- --count ${a.count} --seed ${a.seed} --size ${a.width}x${a.height}${a.start ? ` --start ${a.start}` : ''}`;
+    command = `npm run synth -- --count ${a.count} --seed ${a.seed} --size ${a.width}x${a.height}${a.start ? ` --start ${a.start}` : ''}${a.looks ? '' : ' --no-looks'}`;
     const digits = Math.max(5, String(a.start + a.count - 1).length);
     let done = 0;
     cases = await pool(a.count, a.concurrency, async (i) => {
       const idx = a.start + i;
       const image = `frame-${String(idx).padStart(digits, '0')}.jpg`;
-      const frame = await generateFrame(a.seed, idx, { width: a.width, height: a.height }, true);
+      const frame = await generateFrame(a.seed, idx, { width: a.width, height: a.height }, a.looks);
       await writeFile(join(a.out, image), frame.jpeg);
       if (++done % 500 === 0) process.stderr.write(`synth: ${done}/${a.count}\n`);
       return caseOf(image, frame);

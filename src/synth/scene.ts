@@ -94,6 +94,8 @@ export interface Scene {
   time: TimeOfDay;
   lights: LightInfo[];
   post: PostFx;
+  /** the camera look of lit lamps (undefined: plain) */
+  look?: CameraLook;
 }
 
 type RGB = [number, number, number];
@@ -1098,5 +1100,5 @@ export function buildScene(rng: Rng, opts: SceneOptions): Scene {
     rescale: rng.chance(0.25) ? rng.range(0.6, 0.9) : 1,
   };
   void parkingBoxes;
-  return { svg, cls, time, lights, post };
+  return { svg, cls, time, lights, post, look: opts.look };
 }
