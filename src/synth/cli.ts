@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * npm run synth -- --count N --seed S --out DIR [--size WxH] [--start I] [--concurrency C] [--no-looks]
+ * npm run synth -- --count N --seed S --out DIR [--size WxH] [--start I] [--concurrency C] [--looks]
  * npm run synth -- --fixtures --out fixtures
  *
- * --no-looks: every frame with the plain lamp drawing (no camera look, see CameraLook in scene.ts):
- * the frames of the generator before looks existed, byte for byte.
+ * --looks: half the frames get a camera look of their lit lamps (CameraLook in scene.ts: clipped,
+ * desaturated, hue-shifted lamps); the other half, and every frame without --looks, are the same
+ * bytes as without it.
  *
  * Writes N procedurally generated dash-cam frames (JPEG) and DIR/manifest.json.
  * The same arguments always give byte-identical files.
@@ -29,12 +30,12 @@ interface Args {
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`synth: ${msg}\n`);
-  process.stderr.write('usage: synth --count N --seed S --out DIR [--size WxH] [--start I] [--concurrency C] [--no-looks]\n       synth --fixtures [--out fixtures]\n');
+  process.stderr.write('usage: synth --count N --seed S --out DIR [--size WxH] [--start I] [--concurrency C] [--looks]\n       synth --fixtures [--out fixtures]\n');
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { count: 0, seed: 1, out: '', width: 455, height: 256, start: 0, concurrency: 2, fixtures: false, looks: true };
+  const a: Args = { count: 0, seed: 1, out: '', width: 455, height: 256, start: 0, concurrency: 2, fixtures: false, looks: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = (): string => {
@@ -53,7 +54,7 @@ function parseArgs(argv: string[]): Args {
       case '--start': a.start = int(v()); break;
       case '--concurrency': a.concurrency = Math.max(1, int(v())); break;
       case '--fixtures': a.fixtures = true; break;
-      case '--no-looks': a.looks = false; break;
+      case '--looks': a.looks = true; break;
       case '--size': {
         const m = /^(\d+)x(\d+)$/.exec(v());
         if (!m) usage('--size wants WIDTHxHEIGHT, e.g. 640x360');
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
       return caseOf(spec.image, frame, spec.note);
     });
   } else {
-    command = `npm run synth -- --count ${a.count} --seed ${a.seed} --size ${a.width}x${a.height}${a.start ? ` --start ${a.start}` : ''}${a.looks ? '' : ' --no-looks'}`;
+    command = `npm run synth -- --count ${a.count} --seed ${a.seed} --size ${a.width}x${a.height}${a.start ? ` --start ${a.start}` : ''}${a.looks ? ' --looks' : ''}`;
     const digits = Math.max(5, String(a.start + a.count - 1).length);
     let done = 0;
     cases = await pool(a.count, a.concurrency, async (i) => {

@@ -66,7 +66,7 @@ export interface CameraLook {
   halo: number;
 }
 
-/** The look of a frame's camera: half the frames plain, half with a clipping, hue-shifting camera. */
+/** The look of a frame's camera (synth --looks): half the frames plain, half with a clipping, hue-shifting camera. */
 export function drawCameraLook(rng: Rng): CameraLook | undefined {
   if (rng.chance(0.5)) return undefined;
   const hueShift = rng.chance(0.5);
