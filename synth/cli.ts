@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 /**
- * npm run synth -- --count N --seed S --out DIR [--size WxH] [--start I] [--concurrency C]
+ * npm run synth -- --count N --seed S --out DIR [--size WxH] [--start I] [--concurrency C] [--looks]
  * npm run fixtures                  (= npm run synth -- --fixtures --out fixtures)
  *
  * Writes N procedurally generated dash-cam frames (JPEG) and DIR/manifest.json.
  * The same arguments always give byte-identical files. Arguments are parsed with commander, as the CLI's are.
+ *
+ * --looks: half the frames get a camera look of their lit lamps (CameraLook in scene.ts: clipped,
+ * desaturated, hue-shifted lamps); the other half, and every frame without --looks, are the same
+ * bytes as without it.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,6 +27,7 @@ export interface SynthArgs {
   start: number;
   concurrency: number;
   fixtures: boolean;
+  looks: boolean;
 }
 
 function int(s: string): number {
@@ -49,17 +54,18 @@ export function parseArgs(argv: string[], writeErr: (s: string) => void = (s) =>
     .option('--start <i>', 'index of the first frame', int, 0)
     .option('--concurrency <c>', 'frames rendered at once', int, 2)
     .option('--fixtures', "the named fixture cases (the test suite's fixtures/)")
+    .option('--looks', 'camera looks (clipped, desaturated, hue-shifted lamps) on half the frames')
     .exitOverride((err) => {
       throw new CommanderError(err.exitCode === 0 ? 0 : 2, err.code, err.message);
     })
     .configureOutput({ writeErr });
   program.parse(argv, { from: 'user' });
-  const o = program.opts<{ count: number; seed: number; out?: string; size: { width: number; height: number }; start: number; concurrency: number; fixtures?: boolean }>();
+  const o = program.opts<{ count: number; seed: number; out?: string; size: { width: number; height: number }; start: number; concurrency: number; fixtures?: boolean; looks?: boolean }>();
   const fixtures = o.fixtures === true;
   const out = o.out ?? (fixtures ? 'fixtures' : '');
   if (!out) program.error('error: --out is required', { exitCode: 2 });
   if (!fixtures && o.count <= 0) program.error('error: --count must be positive', { exitCode: 2 });
-  return { count: o.count, seed: o.seed, out, width: o.size.width, height: o.size.height, start: o.start, concurrency: Math.max(1, o.concurrency), fixtures };
+  return { count: o.count, seed: o.seed, out, width: o.size.width, height: o.size.height, start: o.start, concurrency: Math.max(1, o.concurrency), fixtures, looks: o.looks === true };
 }
 
 async function pool<T>(n: number, conc: number, fn: (i: number) => Promise<T>): Promise<T[]> {
@@ -78,7 +84,13 @@ async function pool<T>(n: number, conc: number, fn: (i: number) => Promise<T>): 
 /** A frame's manifest entry (the same for data sets and fixtures; `note` and a known miss only for fixtures). */
 function caseOf(image: string, { scene, visibility }: Frame, note?: string, knownMiss?: string): ManifestCase {
   const miss = knownMiss ? { expect: 'fail' as const, reason: knownMiss } : {};
-  return { image, class: scene.cls, evidence: evidenceOf(scene.cls, scene.lights), lights: scene.lights, time: scene.time, visibility, note, ...miss };
+  const c: ManifestCase = { image, class: scene.cls, evidence: evidenceOf(scene.cls, scene.lights), lights: scene.lights, time: scene.time, visibility, note, ...miss };
+  if (scene.look) {
+    const { redHue, greenHue, blow, desat, halo } = scene.look;
+    const r2 = (v: number): number => Math.round(v * 100) / 100;
+    c.look = { redHue: r2(redHue), greenHue: r2(greenHue), blow: r2(blow), desat: r2(desat), halo: r2(halo) };
+  }
+  return c;
 }
 
 /** Write the frames (or the fixtures) and their manifest. */
@@ -97,13 +109,13 @@ export async function synth(a: SynthArgs): Promise<void> {
       return caseOf(spec.image, frame, spec.note, spec.knownMiss);
     });
   } else {
-    command = `npm run synth -- --count ${a.count} --seed ${a.seed} --size ${a.width}x${a.height}${a.start ? ` --start ${a.start}` : ''}`;
+    command = `npm run synth -- --count ${a.count} --seed ${a.seed} --size ${a.width}x${a.height}${a.start ? ` --start ${a.start}` : ''}${a.looks ? ' --looks' : ''}`;
     const digits = Math.max(5, String(a.start + a.count - 1).length);
     let done = 0;
     cases = await pool(a.count, a.concurrency, async (i) => {
       const idx = a.start + i;
       const image = `frame-${String(idx).padStart(digits, '0')}.jpg`;
-      const frame = await generateFrame(a.seed, idx, { width: a.width, height: a.height });
+      const frame = await generateFrame(a.seed, idx, { width: a.width, height: a.height }, a.looks);
       await writeFile(join(a.out, image), frame.jpeg);
       if (++done % 500 === 0) process.stderr.write(`synth: ${done}/${a.count}\n`);
       return caseOf(image, frame);

@@ -14,6 +14,8 @@ export interface ManifestCase {
    * (the lamp's colour signal, lit minus unlit; see lampVisibility in render.ts)
    */
   visibility?: number[];
+  /** the camera look of its lit lamps, when not plain (data sets only; see CameraLook in scene.ts) */
+  look?: { redHue: number; greenHue: number; blow: number; desat: number; halo: number };
   /** short story of the case (fixtures only) */
   note?: string;
   /**

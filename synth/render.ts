@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 import { Rng } from './rng.js';
-import { buildScene, unlitSvg, type Scene, type SceneOptions } from './scene.js';
+import { buildScene, drawCameraLook, unlitSvg, type Scene, type SceneOptions } from './scene.js';
 
 export interface Frame {
   jpeg: Buffer;
@@ -82,10 +82,14 @@ export async function lampVisibility(scene: Scene, jpeg: Buffer, width: number, 
     });
 }
 
-/** Generate one frame: fully determined by (seed, index, options). */
-export async function generateFrame(seed: number, index: number, opts: SceneOptions): Promise<Frame> {
+/**
+ * Generate one frame: fully determined by (seed, index, options). `cameraLooks`: draw the frame's
+ * camera look (drawCameraLook, from its own Rng) unless options give one; the fixtures go without.
+ */
+export async function generateFrame(seed: number, index: number, opts: SceneOptions, cameraLooks = false): Promise<Frame> {
   const rng = new Rng(seed, index);
-  const scene = buildScene(rng, opts);
+  const look = opts.look ?? (cameraLooks ? drawCameraLook(new Rng(seed, index, 0x10c4)) : undefined);
+  const scene = buildScene(rng, { ...opts, look });
   const jpeg = await renderScene(scene, opts.width, opts.height, new Rng(seed, index, 0x5eed));
   const visibility = await lampVisibility(scene, jpeg, opts.width, opts.height, new Rng(seed, index, 0x5eed));
   return { jpeg, scene, visibility };

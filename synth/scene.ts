@@ -37,6 +37,47 @@ export interface SceneOptions {
   parkingSign?: boolean;
   /** Lights not facing the driver (back / side views): false = none, a number = exactly that many. Default random. */
   otherLights?: boolean | number;
+  /**
+   * How the frame's camera renders lit signal lamps (see CameraLook). Absent: the plain look, and
+   * the scene is the same bytes as before looks existed (the fixtures use it).
+   */
+  look?: CameraLook;
+}
+
+/**
+ * What a real camera does to a lit signal lamp, which the plain drawing does not: the lamp is far
+ * brighter than the scene, so its centre clips to white and only a rim or halo keeps its colour;
+ * on some sensors red comes out orange or even yellow (one test-lot camera's red lamps are pale
+ * yellow, hue 40-60 degrees) and green comes out cyan and nearly white. One look per frame (one
+ * camera), drawn by drawCameraLook from its own Rng, so that drawing it changes no other part of
+ * the scene. `rng` draws the per-lamp variation.
+ */
+export interface CameraLook {
+  rng: Rng;
+  /** added to a red lamp's hue, degrees (0 = plain; up to 50: orange to pale yellow) */
+  redHue: number;
+  /** added to a green lamp's hue, degrees (towards cyan) */
+  greenHue: number;
+  /** 0-1: how far the lamp's disc clips to white (its whole disc, not only a small core) */
+  blow: number;
+  /** 0-1: saturation taken out of the lamp's colour (the halo keeps more of it) */
+  desat: number;
+  /** multiplier of the bloom's radius */
+  halo: number;
+}
+
+/** The look of a frame's camera (synth --looks): half the frames plain, half with a clipping, hue-shifting camera. */
+export function drawCameraLook(rng: Rng): CameraLook | undefined {
+  if (rng.chance(0.5)) return undefined;
+  const hueShift = rng.chance(0.5);
+  return {
+    rng,
+    redHue: hueShift ? rng.range(5, 50) : rng.range(0, 12),
+    greenHue: hueShift ? rng.range(5, 25) : rng.range(0, 8),
+    blow: rng.range(0.3, 1),
+    desat: rng.range(0, 0.85),
+    halo: rng.range(0.8, 1.8),
+  };
 }
 
 export interface PostFx {
@@ -53,6 +94,8 @@ export interface Scene {
   time: TimeOfDay;
   lights: LightInfo[];
   post: PostFx;
+  /** the camera look of lit lamps (undefined: plain) */
+  look?: CameraLook;
 }
 
 type RGB = [number, number, number];
@@ -91,6 +134,8 @@ class Ctx {
   private gid = 0;
   /** multiplier applied to reflected (unlit) colours */
   amb: RGB = [1, 1, 1];
+  /** the camera's look of lit lamps (undefined: plain) */
+  look: CameraLook | undefined = undefined;
   constructor(
     readonly rng: Rng,
     readonly W: number,
@@ -664,8 +709,13 @@ export function unlitSvg(svg: string): string {
   return svg.replace(LIT_RE, '');
 }
 
-function lampColor(rng: Rng, state: 'red' | 'green'): RGB {
-  return state === 'red' ? hsl(rng.range(-8, 12), rng.range(0.9, 1), rng.range(0.55, 0.68)) : hsl(rng.range(140, 178), rng.range(0.8, 1), rng.range(0.5, 0.66));
+function lampColor(rng: Rng, state: 'red' | 'green', look?: CameraLook, desat = 1): RGB {
+  const [h, sat, l] = state === 'red' ? [rng.range(-8, 12), rng.range(0.9, 1), rng.range(0.55, 0.68)] : [rng.range(140, 178), rng.range(0.8, 1), rng.range(0.5, 0.66)];
+  if (!look) return hsl(h, sat, l);
+  // the camera's hue shift varies a little from lamp to lamp; desaturated colours are also lighter
+  const shift = (state === 'red' ? look.redHue : look.greenHue) * look.rng.range(0.85, 1.15);
+  const d = look.desat * desat;
+  return hsl(h + shift, sat * (1 - d), l + (0.92 - l) * d);
 }
 
 function drawTrafficLight(c: Ctx, t: TLSpec, plate: boolean, housingCol: RGB): string {
@@ -707,7 +757,8 @@ function drawTrafficLight(c: Ctx, t: TLSpec, plate: boolean, housingCol: RGB): s
   const short = vertical ? hw : hh;
   const r = short * rng.range(0.3, 0.4);
   const litIndex = t.state === 'red' ? 0 : 2;
-  const col = lampColor(rng, t.state);
+  const look = c.look;
+  const col = lampColor(rng, t.state, look);
   const night = time === 'night' ? 1 : time === 'dusk' ? 0.6 : 0.15;
   for (let k = 0; k < 3; k++) {
     const cx = vertical ? hx + hw / 2 : hx + (hw * (k + 0.5)) / 3;
@@ -719,7 +770,14 @@ function drawTrafficLight(c: Ctx, t: TLSpec, plate: boolean, housingCol: RGB): s
       // A white-hot core only where the lamp is large enough to keep a coloured rim.
       const coreMix = rng.range(0.1, 0.6) * (0.5 + night * 0.5) * Math.min(1, r / 2.5);
       const rl = Math.max(r, 1.9);
-      s += lit(circle(cx, cy, rl, hex(mix(col, [255, 255, 255], coreMix * 0.6))) + circle(cx, cy, rl * 0.55, hex(mix(col, [255, 255, 255], coreMix))));
+      if (look) {
+        // a clipping camera: most of the disc white or nearly, a thin coloured rim (the bloom
+        // below keeps the colour around it, also on a lamp of a few pixels)
+        const blow = Math.max(coreMix, look.blow * look.rng.range(0.8, 1));
+        s += lit(circle(cx, cy, rl, hex(mix(col, [255, 255, 255], blow * 0.5))) + circle(cx, cy, rl * (0.55 + 0.35 * blow), hex(mix(col, [255, 255, 255], blow))));
+      } else {
+        s += lit(circle(cx, cy, rl, hex(mix(col, [255, 255, 255], coreMix * 0.6))) + circle(cx, cy, rl * 0.55, hex(mix(col, [255, 255, 255], coreMix))));
+      }
     } else {
       const dim = mix([30, 30, 30], k === 1 ? [90, 70, 20] : litIndex === 0 ? [20, 70, 50] : [90, 20, 20], rng.range(0, 0.35));
       s += circle(cx, cy, r, c.shade(dim));
@@ -740,8 +798,10 @@ function glowFor(c: Ctx, t: TLSpec): string {
   const cx = vertical ? t.x + t.w / 2 : t.x + (t.w * (li + 0.5)) / 3;
   const cy = vertical ? t.y + (t.h * (li + 0.5)) / 3 : t.y + t.h / 2;
   const short = vertical ? t.w : t.h;
-  const col = lampColor(rng, t.state);
-  const k = time === 'night' ? rng.range(2.5, 6) : time === 'dusk' ? rng.range(1.8, 3.5) : rng.range(1.0, 1.8);
+  const look = c.look;
+  // the halo keeps more of the lamp's colour than its clipped disc
+  const col = lampColor(rng, t.state, look, 0.4);
+  const k = (time === 'night' ? rng.range(2.5, 6) : time === 'dusk' ? rng.range(1.8, 3.5) : rng.range(1.0, 1.8)) * (look ? look.halo : 1);
   const a = time === 'night' ? rng.range(0.5, 0.9) : time === 'dusk' ? rng.range(0.45, 0.8) : rng.range(0.4, 0.7);
   // bloom: at least 3.2 px in radius, so that the lamp's colour survives blur and the JPEG's
   // 4:2:0 chroma subsampling even when the signal is only a few pixels wide
@@ -771,6 +831,7 @@ export function buildScene(rng: Rng, opts: SceneOptions): Scene {
   const yh = H * rng.range(0.4, 0.58);
   const xv = W * rng.range(0.38, 0.62);
   const c = new Ctx(rng, W, H, f, yh, xv, rng.range(1.2, 1.5), time);
+  c.look = opts.look;
   if (time === 'day') {
     const e = rng.range(0.75, 1.1);
     c.amb = [e * rng.range(0.95, 1.05), e, e * rng.range(0.95, 1.08)];
@@ -967,7 +1028,7 @@ export function buildScene(rng: Rng, opts: SceneOptions): Scene {
     s += glowFor(c, t);
     // reflection on a wet road at night
     if (time !== 'day' && (t.state === 'red' || t.state === 'green') && rng.chance(0.3)) {
-      const col = lampColor(rng, t.state);
+      const col = lampColor(rng, t.state, c.look, 0.4);
       const ry = gy + (gy - t.y) * 0.3;
       if (ry < H) s += lit(`<ellipse cx="${f2(cx)}" cy="${f2(ry)}" rx="${f2(t.w * 0.8)}" ry="${f2(t.h * 1.2)}" fill="${c.glow(col, 0.3)}"/>`);
     }
@@ -1039,5 +1100,5 @@ export function buildScene(rng: Rng, opts: SceneOptions): Scene {
     rescale: rng.chance(0.25) ? rng.range(0.6, 0.9) : 1,
   };
   void parkingBoxes;
-  return { svg, cls, time, lights, post };
+  return { svg, cls, time, lights, post, look: opts.look };
 }

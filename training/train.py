@@ -88,6 +88,16 @@ def main():
     ap.add_argument('--distill-weight', type=float, default=0.5,
                     help='share of the distillation term; the label term keeps 1 - this')
     ap.add_argument('--distill-temp', type=float, default=2.0)
+    ap.add_argument('--saturation', default='',
+                    help='LO,HI: augmentation also scales each frame\'s colour saturation by a factor drawn from '
+                         '[LO, HI] (cameras differ in it; real lamps often come out paler than drawn ones)')
+    ap.add_argument('--stretch', type=float, default=0,
+                    help='S > 1: half the samples are stretched horizontally by a factor drawn from [1, S] (a window of '
+                         'the frame, narrower by that factor and holding every light of the frame\'s class, resized to '
+                         'the full width), as a 4:3 camera\'s frame is when resized to the model\'s 16:9 input')
+    ap.add_argument('--init', default='',
+                    help='start from an exported model folder (fine-tuning): its folded convolutions are loaded, and '
+                         'each BatchNorm is set to pass its convolution\'s output through unchanged on the training frames')
     a = ap.parse_args()
     if not a.peers:
         return train(a)
@@ -100,6 +110,43 @@ def main():
     for p in procs:
         p.join()
     sys.exit(max(p.exitcode for p in procs))
+
+
+def init_from(net, model_dir, xt, log, n=256):
+    """Load an exported (BatchNorm-folded) model into a TLNet: the folded kernels and biases go into
+    the convolutions, and each BatchNorm gets the mean and variance of its convolution's output on n
+    training frames as running statistics and as its shift and scale, so that it passes that output
+    through unchanged (in training mode too, up to the batch's own statistics). The dense layer is
+    loaded as is; the training-only per-cell head starts fresh."""
+    src = tlnet.FoldedNet(model_dir)
+    assert net.head == 'pool' and src.head == 'pool', '--init: pool head only'
+    stats = {}
+    with torch.no_grad():
+        for (k, b), l in zip(src.k, tlnet.LAYERS):
+            getattr(net, l[0]).weight.copy_(k)
+            getattr(net, l[0]).bias.copy_(b)
+        net.fc.weight.copy_(src.fw)
+        net.fc.bias.copy_(src.fb)
+        hooks = []
+        for l in tlnet.LAYERS:
+            def hook(m, i, o, name=l[0]):
+                o = o.float()
+                stats.setdefault(name, []).append((o.mean((0, 2, 3)), o.var((0, 2, 3), unbiased=False)))
+            hooks.append(getattr(net, l[0]).register_forward_hook(hook))
+        bns = [getattr(net, 'bn' + l[0][4:]) for l in tlnet.LAYERS]
+        for bn in bns:  # identity while the statistics are gathered
+            bn.eval()
+            bn.running_mean.zero_(); bn.running_var.fill_(1 - bn.eps); bn.weight.fill_(1); bn.bias.zero_()
+        for s in range(0, min(n, len(xt)), 32):
+            net.features(torch.from_numpy(xt[s:s + 32]).permute(0, 3, 1, 2).float().div(255).contiguous(memory_format=CL))
+        for h in hooks:
+            h.remove()
+        for l, bn in zip(tlnet.LAYERS, bns):
+            mu = torch.stack([m for m, _ in stats[l[0]]]).mean(0)
+            var = torch.stack([v for _, v in stats[l[0]]]).mean(0)
+            bn.running_mean.copy_(mu); bn.running_var.copy_(var)
+            bn.weight.copy_((var + bn.eps).sqrt()); bn.bias.copy_(mu)
+    log(f'initialised from {model_dir} (BatchNorm statistics from {n} training frames)')
 
 
 def train(a, peer=None):
@@ -129,6 +176,8 @@ def train(a, peer=None):
         f'val {len(xv)} frames {np.bincount(yv, minlength=3).tolist()}; loaded in {time.time() - t0:.0f}s')
 
     net = tlnet.TLNet(a.head).to(memory_format=CL)
+    if a.init:
+        init_from(net, a.init, xt, log)
     n_cells = sum(p.numel() for p in net.training_only())
     log(f'parameters: {sum(p.numel() for p in net.parameters()) - n_cells} exported '
         f'(+{n_cells} of the training-only per-cell head), cell loss weight {a.cell_weight}')
@@ -240,6 +289,8 @@ def train(a, peer=None):
                 t[n, max(0, i0):max(0, i1), max(0, j0):max(0, j1)] = int(yb[n])
         return t
 
+    sat_range = [float(v) for v in a.saturation.split(',')] if a.saturation else None
+
     def augment(xb):
         """uint8 NHWC batch -> float NCHW (channels-last memory) in [0,1]: exposure, white
         balance and contrast as one per-sample affine map, then luminance noise."""
@@ -251,8 +302,38 @@ def train(a, peer=None):
         mean = x.mean((1, 2, 3), keepdim=True) / 255
         # ((x/255 - mean) * con + mean) * gain * wb
         x = torch.addcmul(mean * (1 - con) * gain * wb, x, con * gain * wb / 255)
+        if sat_range:
+            sat = torch.from_numpy(rng.uniform(*sat_range, (n, 1, 1, 1)).astype(np.float32))
+            grey = x.mean(1, keepdim=True)
+            x = torch.addcmul(grey * (1 - sat), x, sat)
         x.add_(torch.randn((n, 1) + tuple(x.shape[2:]), generator=noise_gen) * 0.012)
         return x.clamp_(0, 1).contiguous(memory_format=CL)
+
+    def stretch(x, bxs):
+        """--stretch: float NCHW batch and its boxes -> half the samples stretched horizontally."""
+        if a.stretch <= 1:
+            return x, bxs
+        n, _, h, w = x.shape
+        f = rng.uniform(1, a.stretch, n)
+        use = rng.random(n) < 0.5
+        u = rng.random(n)
+        out = x.clone()
+        nb = []
+        for k in range(n):
+            bx = bxs[k]
+            ww = int(round(w / f[k]))
+            inside = [(max(l, 0), min(r, w)) for t, l, b, r in bx if r > 0 and l < w and b > 0 and t < h]
+            lo = max([int(math.ceil(r)) - ww for _, r in inside], default=0)
+            hi = min([int(l) for l, _ in inside], default=w - ww)
+            lo, hi = max(lo, 0), min(hi, w - ww)
+            if not use[k] or lo > hi:
+                nb.append(bx)
+                continue
+            x0 = lo + int(u[k] * (hi - lo + 1))
+            out[k] = F.interpolate(x[k:k + 1, :, :, x0:x0 + ww], size=(h, w), mode='bilinear', align_corners=False)[0]
+            s_ = w / ww
+            nb.append([(t, (l - x0) * s_, b, (r - x0) * s_) for t, l, b, r in bx])
+        return out.contiguous(memory_format=CL), nb
 
     xt_t = torch.from_numpy(xt)
     yt_t = torch.from_numpy(yt)
@@ -302,6 +383,7 @@ def train(a, peer=None):
                 xb, bxs = flip(xb, bxs)
                 h, w = xb.shape[1:3]
                 xb = augment(xb)
+                xb, bxs = stretch(xb, bxs)
                 with torch.autocast('cpu', dtype=torch.bfloat16, enabled=a.bf16):
                     logits, cell_logits = net(xb, cells=True)
                     if teachers:
