@@ -11,7 +11,7 @@ import { resolveFill } from './image/fill.js';
 import { Preprocessor } from './image/preprocess.js';
 import { initBackend, type BackendInfo } from './model/backends.js';
 import { loadModel, type LoadedModel, type ModelInput } from './model/load.js';
-import { readMetadata, resolveInputSpec, type InputSpec, type ModelMetadata } from './model/metadata.js';
+import { frameSpec, readMetadata, resolveInputSpec, type InputSpec, type ModelMetadata } from './model/metadata.js';
 import { resolveLabels, resolveClass, isProbabilityVector, softmaxInPlace, argmax, assertFinite } from './model/classes.js';
 import { planGrid, patchRect, type Rect } from './plan/grid.js';
 import { Accumulator, toDrop } from './heatmap/accumulate.js';
@@ -180,7 +180,10 @@ export class Session {
   batchSize(spec: InputSpec, image?: RgbImage): number {
     if (this.opts.batchSize) return this.opts.batchSize;
     if (this.engine === 'incremental') {
-      return Math.max(1, fitBatch(this.budget - (image ? image.data.length : 0), this.workers, spec, this.weightBytes, this.footprint, MAX_INCREMENTAL_BATCH));
+      // the cache was measured at the nominal input size; a taller frame (fit "width") caches more
+      const cacheBytes = ((this.engineInfo.cacheBytes ?? 0) * spec.height) / this.inputSpec().height;
+      const fp = footprint(spec, this.engine, Math.max(cacheBytes, this.engineInfo.cacheBytes ?? 0));
+      return Math.max(1, fitBatch(this.budget - (image ? image.data.length : 0), this.workers, spec, this.weightBytes, fp, MAX_INCREMENTAL_BATCH));
     }
     const left = this.budget - fixedBytes(this.workers, this.weightBytes) - (image ? image.data.length : 0);
     const extra = this.opts.exactReference && image ? image.width * image.height * 3 * 4 * 3 : 0;
@@ -232,7 +235,7 @@ export class Session {
   async predict(input: ImageInput, o: { name?: string } = {}): Promise<Prediction> {
     const file = imageName(input, o.name);
     const image = await this.decode(input, o.name);
-    const spec = this.inputSpec();
+    const spec = specFor(file, image, this.inputSpec());
     preprocessorFor(file, image, spec);
     const scorer = new InProcessScorer(this.model, this.backendInfo.name);
     await scorer.setFrame(this.job(image, spec, { kind: 'constant', rgb: [0.5, 0.5, 0.5] }, []));
@@ -258,7 +261,7 @@ export class Session {
     if (patch > image.width || patch > image.height) {
       throw usageError(`${file}: patch ${patch} is larger than the image (${image.width}x${image.height})`, file);
     }
-    const spec = this.inputSpec();
+    const spec = specFor(file, image, this.inputSpec());
     const pre = preprocessorFor(file, image, spec); // also validates crop vs image size
     const fill = await resolveFill(fillSpec, image);
     const grid = planGrid(image.width, image.height, patch, stride);
@@ -362,6 +365,16 @@ export class Session {
     await this.scorer?.close();
     this.scorer = null;
     this.model.dispose();
+  }
+}
+
+/** The input spec for this image (its height under fit "width"); an aspect ratio the model cannot take is that image's error. */
+function specFor(file: string, image: RgbImage, spec: InputSpec): InputSpec {
+  try {
+    return frameSpec(spec, image.width, image.height);
+  } catch (err) {
+    if (err instanceof OccludeError && !err.file) throw new OccludeError(`${file}: ${err.message}`, { kind: err.kind, file, cause: err });
+    throw err;
   }
 }
 

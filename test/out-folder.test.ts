@@ -47,7 +47,7 @@ describe('run.json: a resume with other settings is a usage error', () => {
       fill: '0.5',
       mode: 'prob',
       iterate: 1,
-      input: { size: [256, 455], channels: 3, resize: null, crop: 'none', range: [0, 1], mean: null, std: null, order: 'rgb' },
+      input: { size: [256, 455], fit: 'width', channels: 3, resize: null, crop: 'none', range: [0, 1], mean: null, std: null, order: 'rgb' },
     });
   });
 
@@ -64,7 +64,7 @@ describe('run.json: a resume with other settings is a usage error', () => {
       new RegExp(
         `^occlude: ${path.join(out, 'run.json')}: this folder holds results of other settings: ` +
           `model ${path.resolve(other)} \\(sha256 [0-9a-f]{12}\\) \\(was embedded:traffic-light, sha256 [0-9a-f]{12}\\), ` +
-          `class green \\(was red\\), patch 32 \\(was 128\\), stride 16 \\(was 128\\), preprocessing size 32x32 \\(was 256x455\\); use the same settings, or another --out\\n$`,
+          `class green \\(was red\\), patch 32 \\(was 128\\), stride 16 \\(was 128\\), preprocessing size 32x32 \\(was 256x455\\), preprocessing fit stretch \\(was width\\); use the same settings, or another --out\\n$`,
       ),
     );
     expect(summary(out).length).toBe(2); // nothing was touched

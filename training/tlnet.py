@@ -163,7 +163,7 @@ def topology(head='pool'):
             'kernel_regularizer': None, 'bias_regularizer': None, 'activity_regularizer': None,
             'kernel_constraint': None, 'bias_constraint': None}
 
-    layers = [_layer('image', 'InputLayer', {'batch_input_shape': [None, INPUT_H, INPUT_W, 3], 'dtype': 'float32', 'sparse': False}, [])]
+    layers = [_layer('image', 'InputLayer', {'batch_input_shape': [None, None, INPUT_W, 3], 'dtype': 'float32', 'sparse': False}, [])]
     prev = 'image'
     for name, f, k, st, pad, pool in LAYERS:
         layers.append(_layer(name, 'Conv2D', dict({
@@ -207,7 +207,8 @@ def export_tfjs(net, out_dir):
                                   'weights': [{'name': k, 'shape': list(a.shape), 'dtype': 'float32'} for k, a in params]}]}
     with open(os.path.join(out_dir, 'model.json'), 'w') as fh:
         json.dump(model, fh, separators=(',', ':'))
-    meta = {'labels': LABELS, 'input': {'size': [INPUT_H, INPUT_W], 'range': [0, 1], 'channels': 'rgb'}}
+    # fully convolutional: any height; occlude keeps each frame's aspect ratio at width INPUT_W (fit width)
+    meta = {'labels': LABELS, 'input': {'size': [INPUT_H, INPUT_W], 'fit': 'width', 'range': [0, 1], 'channels': 'rgb'}}
     with open(os.path.join(out_dir, 'occlude.json'), 'w') as fh:
         json.dump(meta, fh, indent=2)
         fh.write('\n')

@@ -39,6 +39,7 @@ export interface ModelFlags {
   inputSize?: [number, number];
   resize?: [number, number];
   crop?: 'center' | 'none';
+  inputFit?: 'stretch' | 'width';
   inputRange?: number[];
   mean?: number[];
   std?: number[];
@@ -67,6 +68,7 @@ export function sessionOptions(f: ModelFlags): SessionOptions {
       size: f.inputSize,
       resize: f.resize,
       crop: f.crop,
+      fit: f.inputFit,
       range: f.inputRange as [number, number] | undefined,
       mean: f.mean,
       std: f.std,
@@ -121,7 +123,7 @@ function describeSession(session: Session, f: ModelFlags): string[] {
   const spec = session.inputSpec();
   const batch = `batch size: ${session.batchSize(spec)} variants per forward pass${f.batchSize ? '' : ` (from the memory budget${f.exactReference ? '; smaller for large images with --exact-reference' : ''})`}`;
   return [
-    `model: ${session.modelLabel} (${session.model.kind}, input ${spec.height}x${spec.width}, labels ${session.labels.join(', ')})`,
+    `model: ${session.modelLabel} (${session.model.kind}, input ${spec.height}x${spec.width}${spec.fit === 'width' ? ", its height follows each frame's aspect ratio (fit width)" : ''}, labels ${session.labels.join(', ')})`,
     `backend: ${session.backend}${session.backendInfo.notes.length ? ` (${session.backendInfo.notes.join('; ')})` : ''}; workers: ${session.workers}${session.workersNote ? ` (${session.workersNote})` : ''}; ${batch}`,
     `engine: ${session.engine} (${session.engineInfo.reason})`,
   ];

@@ -48,6 +48,7 @@ function addModelOptions(cmd: Command, o: { labels?: boolean; json?: string } = 
   else cmd.option('--class-names <a,b,c>', 'the model\'s class labels (overrides occlude.json)');
   return cmd
     .option('--input-size <HxW>', 'model input size (overrides occlude.json)', hw('input-size'))
+    .addOption(new Option('--input-fit <fit>', 'stretch: resize every frame to the input size; width: to its width, keeping the frame\'s aspect ratio (overrides occlude.json)').choices(['stretch', 'width']))
     .option('--resize <HxW>', 'resize the frame to this before a centre crop (overrides occlude.json)', hw('resize'))
     .addOption(new Option('--crop <mode>', 'centre crop after resize (overrides occlude.json)').choices(['center', 'none']))
     .option('--input-range <lo,hi>', 'pixel value range the model expects, e.g. 0,255 or -1,1', nums('input-range', 2))

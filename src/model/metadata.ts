@@ -9,6 +9,8 @@ import { readTextFile } from '../files.js';
  *   "labels": ["none", "red", "green"],
  *   "input": {
  *     "size": [227, 227],          // [height, width] the model takes
+ *     "fit": "stretch",            // or "width": scale the frame to size's width and keep its aspect ratio
+ *                                  //   (the height follows the frame; for fully convolutional models)
  *     "resize": [256, 256],        // optional: resize the frame to this first ...
  *     "crop": "center",            // ... then take the centre `size` crop
  *     "range": [0, 1],             // pixel values map from [0,1] to this range
@@ -21,6 +23,7 @@ export interface ModelMetadata {
   labels?: string[];
   input?: {
     size?: [number, number];
+    fit?: 'stretch' | 'width';
     resize?: [number, number];
     crop?: 'center' | 'none';
     range?: [number, number];
@@ -32,8 +35,11 @@ export interface ModelMetadata {
 
 /** Everything needed to turn a frame into the model's input tensor. */
 export interface InputSpec {
+  /** the input's height; with fit "width", the height of a frame of the nominal aspect ratio (see frameSpec) */
   height: number;
   width: number;
+  /** stretch: every frame is resized to height x width; width: to width, keeping the frame's aspect ratio */
+  fit: 'stretch' | 'width';
   /** 3 for colour models, 1 for greyscale models */
   channels: number;
   /** intermediate resize [h, w], or null: resize straight to the input size (crop none) or crop the frame itself (crop center) */
@@ -101,6 +107,10 @@ export function validateMetadata(json: unknown): ModelMetadata {
     const i = o.input as Record<string, unknown>;
     const input: NonNullable<ModelMetadata['input']> = {};
     if (i.size !== undefined) input.size = pair('input.size', i.size, true);
+    if (i.fit !== undefined) {
+      if (i.fit !== 'stretch' && i.fit !== 'width') throw invalidParameter('input.fit', '"stretch" or "width"', i.fit);
+      input.fit = i.fit;
+    }
     if (i.resize !== undefined) input.resize = pair('input.resize', i.resize, true);
     if (i.crop !== undefined) {
       if (i.crop !== 'center' && i.crop !== 'none') throw invalidParameter('input.crop', '"center" or "none"', i.crop);
@@ -130,7 +140,8 @@ export function resolveInputSpec(
   meta: ModelMetadata | null,
   overrides: ModelMetadata['input'] = {},
 ): InputSpec {
-  const m = { ...(meta?.input ?? {}), ...stripUndefined(overrides) };
+  // overrides (flags, the library's options) are checked as occlude.json is
+  const m = { ...(meta?.input ?? {}), ...(validateMetadata({ input: stripUndefined(overrides) }).input ?? {}) };
   const size = m.size ?? (modelShape.height && modelShape.width ? [modelShape.height, modelShape.width] : null);
   if (!size) {
     throw usageError('the model does not fix its input size: give it in occlude.json ("input.size") or with --input-size HxW');
@@ -140,7 +151,15 @@ export function resolveInputSpec(
       `input size ${size[0]}x${size[1]} does not match the model's input ${modelShape.height}x${modelShape.width}`,
     );
   }
+  const fit = m.fit ?? 'stretch';
   const crop = m.crop ?? (m.resize ? 'center' : 'none');
+  if (fit === 'width') {
+    if (crop === 'center') throw usageError('input fit "width" keeps the frame whole: it cannot be combined with a centre crop');
+    if (modelShape.height) throw usageError(`input fit "width" needs a model whose input height is free; this model's is fixed at ${modelShape.height}`);
+    if (modelShape.width && modelShape.width !== size[1]) {
+      throw usageError(`input width ${size[1]} does not match the model's input width ${modelShape.width}`);
+    }
+  }
   const resize = m.resize ?? null;
   if (crop === 'center' && resize && (resize[0] < size[0] || resize[1] < size[1])) {
     throw usageError(`resize ${resize[0]}x${resize[1]} is smaller than the ${size[0]}x${size[1]} centre crop`);
@@ -157,6 +176,7 @@ export function resolveInputSpec(
   return {
     height: size[0],
     width: size[1],
+    fit,
     channels,
     resize: crop === 'center' ? resize : null,
     crop,
@@ -165,6 +185,24 @@ export function resolveInputSpec(
     std: m.std ?? null,
     order: m.channels ?? 'rgb',
   };
+}
+
+/** Frames may be at most this many times taller or flatter than the nominal input under fit "width". */
+export const MAX_ASPECT_CHANGE = 4;
+
+/**
+ * The input spec for one frame. With fit "width" the frame is scaled to the input's width and keeps
+ * its aspect ratio: a 4:3 frame becomes 455x341 for a 455x256 input, a 16:9 frame 455x256.
+ */
+export function frameSpec(spec: InputSpec, frameWidth: number, frameHeight: number): InputSpec {
+  if (spec.fit !== 'width') return spec;
+  const height = Math.max(1, Math.round((spec.width * frameHeight) / frameWidth));
+  if (height > spec.height * MAX_ASPECT_CHANGE || height * MAX_ASPECT_CHANGE < spec.height) {
+    throw usageError(
+      `image ${frameWidth}x${frameHeight} would be ${spec.width}x${height} at the model's width (fit "width"), more than ${MAX_ASPECT_CHANGE} times taller or flatter than its ${spec.width}x${spec.height}`,
+    );
+  }
+  return height === spec.height ? spec : { ...spec, height };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

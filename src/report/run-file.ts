@@ -23,7 +23,7 @@ export interface RunSettings {
   mode: 'prob' | 'drop';
   iterate: number;
   /** the preprocessing: what the model is given */
-  input: { size: [number, number]; channels: number; resize: [number, number] | null; crop: string; range: [number, number]; mean: number[] | null; std: number[] | null; order: string };
+  input: { size: [number, number]; fit: string; channels: number; resize: [number, number] | null; crop: string; range: [number, number]; mean: number[] | null; std: number[] | null; order: string };
 }
 
 export interface RunFile {
@@ -40,7 +40,7 @@ export interface RunFile {
 }
 
 export function inputSettings(spec: InputSpec): RunSettings['input'] {
-  return { size: [spec.height, spec.width], channels: spec.channels, resize: spec.resize, crop: spec.crop, range: spec.range, mean: spec.mean, std: spec.std, order: spec.order };
+  return { size: [spec.height, spec.width], fit: spec.fit, channels: spec.channels, resize: spec.resize, crop: spec.crop, range: spec.range, mean: spec.mean, std: spec.std, order: spec.order };
 }
 
 const shown = (v: unknown): string => (v === null ? 'none' : Array.isArray(v) ? v.join(',') : String(v));
@@ -57,9 +57,11 @@ export function settingsDiff(was: RunSettings, now: RunSettings): string[] {
   for (const k of ['patch', 'stride', 'fill', 'mode', 'iterate'] as const) {
     if (was[k] !== now[k]) out.push(`${k} ${now[k]} (was ${was[k]})`);
   }
+  // run.json files written before input.fit existed: every frame was stretched
+  const wasInput: Partial<RunSettings['input']> = { ...was.input, fit: was.input?.fit ?? 'stretch' };
   for (const k of Object.keys(now.input) as (keyof RunSettings['input'])[]) {
     const v = (x: unknown) => (k === 'size' && Array.isArray(x) ? x.join('x') : shown(x));
-    if (v(was.input?.[k]) !== v(now.input[k])) out.push(`preprocessing ${k} ${v(now.input[k])} (was ${v(was.input?.[k])})`);
+    if (v(wasInput[k]) !== v(now.input[k])) out.push(`preprocessing ${k} ${v(now.input[k])} (was ${v(wasInput[k])})`);
   }
   return out;
 }

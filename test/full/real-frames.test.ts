@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { Session } from '../../dist/index.js';
+import { DASHCAM, reference, shared } from '../helpers.js';
+
+/**
+ * The embedded model on real footage (issue #18; the numbers of its model card): the 18 labelled frames
+ * of ../shared/realval and the six of ../shared/dashcam, used only to measure, never to train. A change to
+ * the model or its preprocessing that loses any of the frames it gets right today fails here.
+ */
+const REALVAL = shared('realval');
+const cases: { set: string; image: string; cls: string }[] = [];
+let keep: Session;
+let stretch: Session;
+
+beforeAll(async () => {
+  const manifest = JSON.parse(readFileSync(path.join(REALVAL, 'manifest.json'), 'utf8')) as { cases: { image: string; class: string }[] };
+  for (const c of manifest.cases) cases.push({ set: 'realval', image: path.join(REALVAL, c.image), cls: c.class });
+  for (const [name, f] of Object.entries(reference().frames)) cases.push({ set: 'dashcam', image: path.join(DASHCAM, name), cls: f.class });
+  keep = await Session.open({ workers: 1 });
+  stretch = await Session.open({ workers: 1, input: { fit: 'stretch' } });
+});
+afterAll(async () => {
+  await keep?.close();
+  await stretch?.close();
+});
+
+async function right(s: Session, set: string): Promise<number> {
+  let n = 0;
+  for (const c of cases.filter((c) => c.set === set)) if ((await s.predict(c.image)).class === c.cls) n++;
+  return n;
+}
+
+describe('the embedded model on real frames', () => {
+  it('holds 24 frames: 18 realval, 6 dash-cam', () => {
+    expect(cases.filter((c) => c.set === 'realval').length).toBe(18);
+    expect(cases.filter((c) => c.set === 'dashcam').length).toBe(6);
+  });
+
+  it('gets at least 12 of the 18 realval frames and 5 of the 6 dash-cam frames (17 of 24) right', async () => {
+    expect(await right(keep, 'realval')).toBeGreaterThanOrEqual(12);
+    expect(await right(keep, 'dashcam')).toBeGreaterThanOrEqual(5);
+  });
+
+  it('gets fewer when other aspect ratios are squeezed into 16:9 (--input-fit stretch, the preprocessing before issue #18)', async () => {
+    expect(await right(stretch, 'realval')).toBeLessThan(12);
+    // the dash-cam frames are 16:9 already: the fit changes nothing for them
+    expect(await right(stretch, 'dashcam')).toBe(await right(keep, 'dashcam'));
+  });
+});
