@@ -12,6 +12,7 @@ export const common = {
   testTimeout: 300_000,
   hookTimeout: 300_000,
   reporters: ['default'],
+  setupFiles: ['test/setup.ts'],
   // GitHub's workflow parser imports its JSON schema without an import attribute, which Node refuses:
   // let vite load it (test/scale-docs.test.ts)
   server: { deps: { inline: ['@actions/workflow-parser'] } },

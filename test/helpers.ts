@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,8 +46,19 @@ export function readF32(file: string): Float32Array {
   return out;
 }
 
+const made = new Set<string>();
+
+/** A new folder under the system's temporary folder; test/setup.ts removes it after the test file (OCCLUDE_KEEP_TMP=1 keeps it). */
 export function tmpdir(prefix = 'occlude-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.add(dir);
+  return dir;
+}
+
+export function removeTmpdirs(): void {
+  if (process.env.OCCLUDE_KEEP_TMP) return;
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  made.clear();
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
