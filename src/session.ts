@@ -235,7 +235,7 @@ export class Session {
   async predict(input: ImageInput, o: { name?: string } = {}): Promise<Prediction> {
     const file = imageName(input, o.name);
     const image = await this.decode(input, o.name);
-    const spec = specFor(file, image, this.inputSpec());
+    const spec = frameSpec(this.inputSpec(), image.width, image.height, file);
     preprocessorFor(file, image, spec);
     const scorer = new InProcessScorer(this.model, this.backendInfo.name);
     await scorer.setFrame(this.job(image, spec, { kind: 'constant', rgb: [0.5, 0.5, 0.5] }, []));
@@ -261,7 +261,7 @@ export class Session {
     if (patch > image.width || patch > image.height) {
       throw usageError(`${file}: patch ${patch} is larger than the image (${image.width}x${image.height})`, file);
     }
-    const spec = specFor(file, image, this.inputSpec());
+    const spec = frameSpec(this.inputSpec(), image.width, image.height, file);
     const pre = preprocessorFor(file, image, spec); // also validates crop vs image size
     const fill = await resolveFill(fillSpec, image);
     const grid = planGrid(image.width, image.height, patch, stride);
@@ -365,16 +365,6 @@ export class Session {
     await this.scorer?.close();
     this.scorer = null;
     this.model.dispose();
-  }
-}
-
-/** The input spec for this image (its height under fit "width"); an aspect ratio the model cannot take is that image's error. */
-function specFor(file: string, image: RgbImage, spec: InputSpec): InputSpec {
-  try {
-    return frameSpec(spec, image.width, image.height);
-  } catch (err) {
-    if (err instanceof OccludeError && !err.file) throw new OccludeError(`${file}: ${err.message}`, { kind: err.kind, file, cause: err });
-    throw err;
   }
 }
 

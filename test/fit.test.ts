@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import { Session, type OcclusionResult } from '../dist/index.js';
 import { frameSpec, resolveInputSpec, validateMetadata } from '../dist/model/metadata.js';
@@ -87,6 +88,17 @@ describe('the embedded model on a 4:3 frame', () => {
     expect(maxAbsDiff(first.map, again.map)).toBe(0);
     const ref = await full.occlude(fixture, { patch: 64, stride: 32, class: 'red' });
     expect(maxAbsDiff(first.map, ref.map)).toBeLessThan(1e-5);
+  });
+
+  it('in a folder run, a frame too flat for the model is that frame\'s error: the others are written, exit 1', async () => {
+    const dir = tmpdir('occlude-fit-');
+    await sharp({ create: { width: 2000, height: 100, channels: 3, background: '#777' } }).jpeg().toFile(path.join(dir, 'flat.jpg'));
+    await sharp(path.join(ROOT, 'fixtures', 'red-single.jpg')).toFile(path.join(dir, 'red.jpg'));
+    const out = path.join(dir, 'out');
+    const r = await runCli([dir, '--out', out, '--class', 'red', '--patch', '64', '--stride', '64', '--workers', '1']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${path.join(dir, 'flat.jpg')}: image 2000x100 would be 455x23 at the model's width (fit "width"), more than 4 times taller or flatter than its 455x256`);
+    expect(existsSync(path.join(out, 'red.occlusion.png'))).toBe(true);
   });
 
   it('--input-fit stretch squeezes it to 16:9 instead (another probability), and -v names the fit', async () => {

@@ -194,12 +194,13 @@ export const MAX_ASPECT_CHANGE = 4;
  * The input spec for one frame. With fit "width" the frame is scaled to the input's width and keeps
  * its aspect ratio: a 4:3 frame becomes 455x341 for a 455x256 input, a 16:9 frame 455x256.
  */
-export function frameSpec(spec: InputSpec, frameWidth: number, frameHeight: number): InputSpec {
+export function frameSpec(spec: InputSpec, frameWidth: number, frameHeight: number, file?: string): InputSpec {
   if (spec.fit !== 'width') return spec;
   const height = Math.max(1, Math.round((spec.width * frameHeight) / frameWidth));
   if (height > spec.height * MAX_ASPECT_CHANGE || height * MAX_ASPECT_CHANGE < spec.height) {
     throw usageError(
-      `image ${frameWidth}x${frameHeight} would be ${spec.width}x${height} at the model's width (fit "width"), more than ${MAX_ASPECT_CHANGE} times taller or flatter than its ${spec.width}x${spec.height}`,
+      `${file ? `${file}: ` : ''}image ${frameWidth}x${frameHeight} would be ${spec.width}x${height} at the model's width (fit "width"), more than ${MAX_ASPECT_CHANGE} times taller or flatter than its ${spec.width}x${spec.height}`,
+      file,
     );
   }
   return height === spec.height ? spec : { ...spec, height };
