@@ -24,6 +24,20 @@ beforeAll(async () => {
   cropModel = await smallModel(path.join(dir, 'crop-model'), 2, { labels: ['a', 'b'], input: { crop: 'center' } });
 });
 
+/** Make every write of a file whose path holds `part` fail with ENOSPC (other writes go through); returns how many failed. */
+function fullDiskFor(part: string): { failed: number } {
+  const count = { failed: 0 };
+  const real = fsp.writeFile.bind(fsp);
+  vi.spyOn(fsp, 'writeFile').mockImplementation(async (p, data) => {
+    if (String(p).includes(part)) {
+      count.failed++;
+      throw errno('ENOSPC', 'write', String(p));
+    }
+    return real(p as string, data as string);
+  });
+  return count;
+}
+
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -155,18 +169,10 @@ describe('write failures', () => {
     for (const f of ['a', 'b', 'c']) copyFileSync(FIX('red-single.jpg'), path.join(frames, `${f}.jpg`));
     writeFileSync(path.join(dir, 'f5.csv'), 'image,class\na.jpg,green\nb.jpg,green\nc.jpg,green\n');
     const out = path.join(dir, 'o5');
-    let images = 0;
-    const real = fsp.writeFile.bind(fsp);
-    vi.spyOn(fsp, 'writeFile').mockImplementation(async (p, data) => {
-      if (String(p).includes('.review.png')) {
-        images++;
-        throw errno('ENOSPC', 'write', String(p));
-      }
-      return real(p as string, data as string);
-    });
+    const images = fullDiskFor('.review.png');
     const r = await runCli(['review', frames, '--labels', path.join(dir, 'f5.csv'), '--out', out, ...FAST]);
     expect(r.code).toBe(1);
-    expect(images).toBe(1);
+    expect(images.failed).toBe(1);
     expect(r.err).toMatch(/cannot write .*a\.review\.png: no space left on device\n/);
     expect(r.err).toMatch(/occlude: stopped: 0 of 1 mistake\(s\) shown \(no space left on device\)\n$/);
   });
@@ -176,18 +182,10 @@ describe('write failures', () => {
     mkdirSync(frames);
     for (const f of ['a', 'b', 'c']) copyFileSync(FIX('red-single.jpg'), path.join(frames, `${f}.jpg`));
     const out = path.join(dir, 'o4');
-    let overlays = 0;
-    const real = fsp.writeFile.bind(fsp);
-    vi.spyOn(fsp, 'writeFile').mockImplementation(async (p, data) => {
-      if (String(p).includes('.occlusion.png')) {
-        overlays++;
-        throw errno('ENOSPC', 'write', String(p));
-      }
-      return real(p as string, data as string);
-    });
+    const overlays = fullDiskFor('.occlusion.png');
     const r = await runCli([frames, ...FAST, '--out', out, '--json']);
     expect(r.code).toBe(1);
-    expect(overlays).toBe(1);
+    expect(overlays.failed).toBe(1);
     expect(r.err).toBe(
       `occlude: ${path.join(frames, 'a.jpg')}: cannot write ${path.join(out, 'a.occlusion.png')}: no space left on device\n` +
         `occlude: stopped: 0 of 3 image(s) done (no space left on device)\n`,
