@@ -8,7 +8,7 @@
  */
 
 // one image at a time
-export { Session, occludeImage, EMBEDDED_MODEL, type SessionOptions, type OccludeOptions } from './session.js';
+export { Session, occludeImage, EMBEDDED_MODEL, EMBEDDED_MODELS, type SessionOptions, type OccludeOptions } from './session.js';
 export type { OcclusionResult, ClassMap, Pass, Prediction } from './result.js';
 export type { Rect } from './plan/grid.js';
 export type { ModelInput, LoadedModel } from './model/load.js';

@@ -3,7 +3,6 @@
  * computes their occlusion heat-maps. Every workflow (src/runs) and the CLI go through it.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { decodeImage, imageName, type ImageInput, type RgbImage } from './image/decode.js';
@@ -11,6 +10,7 @@ import { resolveFill } from './image/fill.js';
 import { Preprocessor } from './image/preprocess.js';
 import { initBackend, type BackendInfo } from './model/backends.js';
 import { loadModel, type LoadedModel, type ModelInput } from './model/load.js';
+import { EMBEDDED_MODEL, EMBEDDED_MODELS, modelLabel, resolveEmbedded } from './model/embedded.js';
 import { frameSpec, readMetadata, resolveInputSpec, type InputSpec, type ModelMetadata } from './model/metadata.js';
 import { resolveLabels, resolveClass, isProbabilityVector, softmaxInPlace, argmax, assertFinite } from './model/classes.js';
 import { planGrid, patchRect, type Rect } from './plan/grid.js';
@@ -28,13 +28,13 @@ import { planWorkers, checkBatchSize, fixedBytes, footprint, fitBatch, type Foot
 import { usageError, OccludeError } from './errors.js';
 import { DEFAULTS, BACKENDS, ENGINES, defaultWorkers, positiveInteger, oneOf, occlusionSettings, type BackendRequest, type EngineRequest, type FillSpec, type Mode } from './options.js';
 
-/** The model that ships with occlude (models/traffic-light), used when no model is given. */
-export const EMBEDDED_MODEL = fileURLToPath(new URL('../models/traffic-light', import.meta.url));
+export { EMBEDDED_MODEL, EMBEDDED_MODELS, modelLabel };
 
 export interface SessionOptions {
   /**
    * a model folder or model.json, a tfjs IOHandler, or a LayersModel or GraphModel already loaded (it stays
-   * the caller's: close() does not dispose it); default: the embedded traffic-light model
+   * the caller's: close() does not dispose it); `embedded:NAME` names a model that ships with occlude;
+   * default: the embedded traffic-light model
    */
   model?: ModelInput;
   backend?: BackendRequest;
@@ -102,9 +102,9 @@ export class Session {
   engineInfo: EngineChoice = { name: 'full', reason: 'not chosen yet' };
 
   static async open(opts: SessionOptions = {}): Promise<Session> {
-    const input = opts.model ?? EMBEDDED_MODEL;
-    if (!opts.model && !existsSync(path.join(EMBEDDED_MODEL, 'model.json'))) {
-      throw usageError('no --model given and the embedded model is not installed (models/traffic-light); pass --model DIR');
+    const input = typeof opts.model === 'string' ? resolveEmbedded(opts.model) : opts.model ?? EMBEDDED_MODEL;
+    if (typeof input === 'string' && Object.values(EMBEDDED_MODELS).includes(input) && !existsSync(path.join(input, 'model.json'))) {
+      throw usageError(`the embedded model ${modelLabel(input)} is not installed (${input}); pass --model DIR`);
     }
     if (opts.workers !== undefined) positiveInteger('workers', opts.workers);
     if (opts.batchSize !== undefined) positiveInteger('batchSize', opts.batchSize);
@@ -386,9 +386,5 @@ export async function occludeImage(image: ImageInput, opts: SessionOptions & Occ
   } finally {
     await session.close();
   }
-}
-
-export function modelLabel(p: string): string {
-  return p === EMBEDDED_MODEL ? 'embedded:traffic-light' : path.resolve(p);
 }
 

@@ -225,7 +225,7 @@ describe('the installed command, as a subprocess', () => {
     } else {
       const p = spawnSync(node, [BIN, FRAME], { encoding: 'utf8' });
       expect(p.status).toBe(2);
-      expect(p.stderr).toMatch(/no --model given and the embedded model is not installed/);
+      expect(p.stderr).toMatch(/the embedded model embedded:traffic-light is not installed/);
     }
   });
 });

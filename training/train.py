@@ -14,6 +14,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tlnet
 from data import load_set
+from runlog import open_log
 
 
 # NHWC ("channels last") activations throughout: the batches come from NHWC uint8 arrays, and
@@ -95,6 +96,12 @@ def main():
                     help='S > 1: half the samples are stretched horizontally by a factor drawn from [1, S] (a window of '
                          'the frame, narrower by that factor and holding every light of the frame\'s class, resized to '
                          'the full width), as a 4:3 camera\'s frame is when resized to the model\'s 16:9 input')
+    ap.add_argument('--occlude', type=float, default=0,
+                    help='P: this share of the samples gets one grey square (0.5, occlude\'s default fill) of 16-64 px, '
+                         'as occlusion draws them: off every light (label kept), or, for --occlude-on of them, over '
+                         'a whole light (label none once no light of the frame\'s class is left visible). Teaches the '
+                         'net that a grey patch is not evidence by itself, so that its map\'s minimum sits on the lamp')
+    ap.add_argument('--occlude-on', type=float, default=0.3)
     ap.add_argument('--init', default='',
                     help='start from an exported model folder (fine-tuning): its folded convolutions are loaded, and '
                          'each BatchNorm is set to pass its convolution\'s output through unchanged on the training frames')
@@ -159,13 +166,7 @@ def train(a, peer=None):
     noise_gen = torch.Generator().manual_seed(a.seed)
     if peer:
         a.out = os.path.join(a.out, f'peer-{peer[0]}')
-    os.makedirs(a.out, exist_ok=True)
-    logf = open(os.path.join(a.out, 'training-log.txt'), 'w')
-
-    def log(msg):
-        print(msg, flush=True)
-        logf.write(msg + '\n')
-        logf.flush()
+    log = open_log(a.out)
 
     t0 = time.time()
     log(f'command: /usr/bin/python3 training/train.py ' + ' '.join(sys.argv[1:]))
@@ -335,6 +336,42 @@ def train(a, peer=None):
             nb.append([(t, (l - x0) * s_, b, (r - x0) * s_) for t, l, b, r in bx])
         return out.contiguous(memory_format=CL), nb
 
+    def occlude(x, yb, bxs):
+        """--occlude: float NCHW batch, labels and boxes -> grey squares pasted in place (see --occlude)."""
+        if a.occlude <= 0:
+            return bxs
+        n, _, h, w = x.shape
+        out = []
+        for k in range(n):
+            bx = bxs[k]
+            if rng.random() >= a.occlude:
+                out.append(bx)
+                continue
+            s_ = int(rng.choice([16, 32, 48, 64]))
+            seen = [(t, l, b, r) for t, l, b, r in bx if r > 0 and l < w and b > 0 and t < h]
+            y0 = None
+            if seen and rng.random() < a.occlude_on:
+                t, l, b, r = seen[rng.integers(len(seen))]
+                lo_y, hi_y = max(0, int(math.ceil(b)) - s_), min(h - s_, int(t))
+                lo_x, hi_x = max(0, int(math.ceil(r)) - s_), min(w - s_, int(l))
+                if lo_y <= hi_y and lo_x <= hi_x:
+                    y0, x0 = int(rng.integers(lo_y, hi_y + 1)), int(rng.integers(lo_x, hi_x + 1))
+                    left = [bb for bb in bx if not (bb[0] >= y0 and bb[1] >= x0 and bb[2] <= y0 + s_ and bb[3] <= x0 + s_)]
+                    if not any(r_ > 0 and l_ < w and b_ > 0 and t_ < h for t_, l_, b_, r_ in left):
+                        yb[k] = 0
+                    bx = left
+            else:
+                for _ in range(10):
+                    y0, x0 = int(rng.integers(0, h - s_ + 1)), int(rng.integers(0, w - s_ + 1))
+                    if not any(t - 3 < y0 + s_ and y0 < b + 3 and l - 3 < x0 + s_ and x0 < r + 3 for t, l, b, r in bx):
+                        break
+                else:
+                    y0 = None
+            if y0 is not None:
+                x[k, :, y0:y0 + s_, x0:x0 + s_] = 0.5
+            out.append(bx)
+        return out
+
     xt_t = torch.from_numpy(xt)
     yt_t = torch.from_numpy(yt)
 
@@ -384,6 +421,7 @@ def train(a, peer=None):
                 h, w = xb.shape[1:3]
                 xb = augment(xb)
                 xb, bxs = stretch(xb, bxs)
+                bxs = occlude(xb, yb, bxs)
                 with torch.autocast('cpu', dtype=torch.bfloat16, enabled=a.bf16):
                     logits, cell_logits = net(xb, cells=True)
                     if teachers:

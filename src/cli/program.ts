@@ -37,7 +37,7 @@ const nums = (name: string, count?: number) => arg((v) => numbersText(name, v, c
 
 function addModelOptions(cmd: Command, o: { labels?: boolean; json?: string } = {}): Command {
   cmd
-    .option('-m, --model <path>', 'model folder or model.json (TF.js LayersModel or GraphModel; SavedModel with tfjs-node); default: the embedded traffic-light model')
+    .option('-m, --model <path>', 'model folder or model.json (TF.js LayersModel or GraphModel; SavedModel with tfjs-node), or embedded:traffic-light-coco (slower, better on real footage); default: the embedded traffic-light model')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKENDS).default(DEFAULTS.backend))
     .addOption(new Option('--engine <name>', 'incremental: recompute only what each patch changes (LayersModels); full: a forward pass per variant; auto: incremental when the model allows').choices(ENGINES).default(DEFAULTS.engine))
     .option('--workers <n>', 'inference worker threads (wasm/cpu); default: the number of cores, or fewer if the memory budget holds fewer', int('workers'))

@@ -183,7 +183,9 @@ function imageInput(file: string, shape: readonly (number | null | undefined)[] 
       file,
     );
   }
-  return { height: shape[1] ?? null, width: shape[2] ?? null, channels: shape[3] as number };
+  // graph signatures write a free dimension as -1, layers models as null
+  const dim = (d: number | null | undefined): number | null => (d !== null && d !== undefined && d > 0 ? d : null);
+  return { height: dim(shape[1]), width: dim(shape[2]), channels: shape[3] as number };
 }
 
 function classOutput(file: string, shape: readonly (number | null | undefined)[] | undefined): number {
@@ -216,13 +218,15 @@ function checkGraph(file: string, m: GraphModel): Checked {
   let outputs: number;
   if (shape && shape.length === 2 && shape[1] && shape[1] > 0) {
     outputs = classOutput(file, shape);
-  } else if (input.height && input.width) {
+  } else if (input.width) {
     // graphs often leave output shapes unset: one dry run on a blank image tells the class count
-    const y = tf.tidy(() => predict(tf.zeros([1, input.height!, input.width!, input.channels]) as tf.Tensor4D));
+    // (a free height, as fit "width" models have: a 16:9 frame of the model's width)
+    const height = input.height ?? Math.round((input.width * 9) / 16);
+    const y = tf.tidy(() => predict(tf.zeros([1, height, input.width!, input.channels]) as tf.Tensor4D));
     outputs = classOutput(file, y.shape);
     y.dispose();
   } else {
-    throw runtimeError(`${file}: neither the input size nor the output shape of this graph model is fixed`, file);
+    throw runtimeError(`${file}: neither the input width nor the output shape of this graph model is fixed`, file);
   }
   return { kind: 'graph-model', input, outputs, predict, dispose: () => m.dispose() };
 }

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readTextFile } from '../files.js';
+import { resolveEmbedded } from '../model/embedded.js';
 import type { Rect } from '../plan/grid.js';
 import { usageError, messageOf } from '../errors.js';
 import { DEFAULTS, RULES, patchAndStride, strideWithinPatch, positiveInteger, numberBetween, oneOf, describeFill, prefixed, type Rule } from '../options.js';
@@ -54,7 +55,10 @@ function isBox(b: unknown): b is Rect {
   return ['left', 'top', 'width', 'height'].every((k) => typeof r[k] === 'number' && Number.isFinite(r[k] as number)) && (r.width as number) > 0 && (r.height as number) > 0;
 }
 
-/** Read and validate a manifest; `embeddedModel` is used for "models/traffic-light" when no such folder is beside the manifest. */
+/**
+ * Read and validate a manifest; `embeddedModel` is used for "models/traffic-light" when no such folder is beside
+ * the manifest, and "embedded:NAME" names any embedded model.
+ */
 export async function readManifest(file: string, embeddedModel: string): Promise<CheckManifest> {
   const text = await readTextFile(file);
   let raw: Record<string, unknown>;
@@ -78,8 +82,10 @@ export function parseManifest(raw: unknown, file: string, embeddedModel: string)
     if (typeof m.model !== 'string' || !m.model) throw bad('"model" must be a path');
     const resolved = path.resolve(dir, m.model);
     const norm = m.model.replace(/\\/g, '/').replace(/\/+$/, '');
-    const embedded = norm === 'embedded' || norm === 'embedded:traffic-light' || norm === 'models/traffic-light';
-    model = embedded && !existsSync(resolved) ? embeddedModel : resolved;
+    if (existsSync(resolved)) model = resolved;
+    else if (norm === 'models/traffic-light' || norm === 'embedded') model = embeddedModel;
+    else if (norm.startsWith('embedded:')) model = valid('', () => resolveEmbedded(norm));
+    else model = resolved;
   }
   const { patch, stride } = valid('', () => patchAndStride(m.patch ?? DEFAULTS.patch, m.stride));
   const rule = valid('', () => oneOf('rule', m.rule ?? DEFAULTS.rule, RULES, 'min or energy'));

@@ -24,6 +24,7 @@ describe('the packed package in an empty app', () => {
     // what the package ships: the program, the embedded model; not the sources, the tests or the generator
     const pkg = path.join(app, 'node_modules', 'occlude');
     expect(existsSync(path.join(pkg, 'models', 'traffic-light', 'model.json'))).toBe(true);
+    expect(existsSync(path.join(pkg, 'models', 'traffic-light-coco', 'weights.bin'))).toBe(true);
     for (const absent of ['src', 'test', 'synth', 'training', 'fixtures']) expect(existsSync(path.join(pkg, absent)), absent).toBe(false);
 
     const frame = path.join(ROOT, 'fixtures', 'red-single.jpg');
@@ -32,6 +33,10 @@ describe('the packed package in an empty app', () => {
     expect(run.stdout).toMatch(/predicted red \(99\.\d+%\)/);
     expect(run.stdout).toMatch(/backend: (wasm|node), engine: incremental/);
     expect(existsSync(path.join(app, 'out.png'))).toBe(true);
+
+    const coco = spawnSync('npx', ['occlude', 'predict', frame, '--model', 'embedded:traffic-light-coco', '--json'], { cwd: app, encoding: 'utf8' });
+    expect(coco.status, coco.stderr).toBe(0);
+    expect(JSON.parse(coco.stdout)).toMatchObject({ model: 'embedded:traffic-light-coco', class: 'red' });
 
     const lib = spawnSync('node', ['--input-type=module', '-e', "const m = await import('occlude'); console.log(typeof m.Session.open, typeof m.runFolder)"], { cwd: app, encoding: 'utf8' });
     expect(lib.stdout.trim(), lib.stderr).toBe('function function');

