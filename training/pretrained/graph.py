@@ -27,17 +27,6 @@ def read_backbone(src_dir, name='centernet'):
     return j, specs
 
 
-def backbone_arrays(src_dir):
-    """name -> float32 numpy array of every backbone weight (for the PyTorch twin)."""
-    _, specs = read_backbone(src_dir)
-    out = {}
-    for k, (w, raw) in specs.items():
-        q = w.get('quantization', {}).get('dtype')
-        dt = np.float16 if q == 'float16' else (np.int32 if w['dtype'] == 'int32' else np.float32)
-        out[k] = np.frombuffer(raw, dtype=dt).astype(np.float32 if dt != np.int32 else np.int32).reshape(w['shape'])
-    return out
-
-
 def _attr_list(v):
     return {'list': {'i': [str(x) for x in v]}}
 
