@@ -20,7 +20,8 @@ if (!data) {
   process.exit(2);
 }
 const cases = JSON.parse(readFileSync(join(data, 'manifest.json'), 'utf8')).cases.filter((c) => c.class !== 'none' && c.evidence?.length).slice(0, n);
-const session = await Session.open({ model: model === 'embedded' ? undefined : model.startsWith('embedded:') ? model : resolve(model), workers });
+// MODEL: a folder, or embedded / embedded:NAME, as --model takes it
+const session = await Session.open({ model: model.startsWith('embedded') ? model : resolve(model), workers });
 const t0 = performance.now();
 let hits = 0, right = 0;
 try {
