@@ -67,6 +67,12 @@ def labels(d, n):
     return torch.tensor([LABELS.index(c['class']) for c in cases])
 
 
+def one_cycle(net, lr, weight_decay, epochs, n, batch, warm):
+    """AdamW under a one-cycle schedule of epochs * ceil(n / batch) steps, warm-up share `warm`."""
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+    return opt, torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * math.ceil(n / batch), pct_start=warm)
+
+
 def evaluate(net, f8, f16, y, bs=250):
     net.eval()
     with torch.no_grad():
@@ -94,6 +100,8 @@ def main():
     ap.add_argument('--batch', type=int, default=64)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--extra', action='append', default=[], metavar='PREFIX,DIR,N',
+                    help='more training frames: the prefix of their features (features.mjs), their folder (labels), how many')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -104,15 +112,17 @@ def main():
     log(f'torch {torch.__version__}, threads {a.threads}, seed {a.seed}')
     tr8, tr16 = load_features(os.path.join(a.features, 'train'), a.n_train)
     ytr = labels(a.train, a.n_train)
+    for spec in a.extra:
+        prefix, d, n = spec.split(',')
+        e8, e16 = load_features(prefix, int(n))
+        tr8, tr16, ytr = torch.cat([tr8, e8]), torch.cat([tr16, e16]), torch.cat([ytr, labels(d, int(n))])
     va8, va16 = load_features(os.path.join(a.features, 'val'), a.n_val)
     yva = labels(a.val, a.n_val)
     log(f'features: train {tuple(tr8.shape)} + {tuple(tr16.shape)}, val {len(yva)}; loaded in {time.time() - t0:.0f}s')
     net = Head(a.width)
     log(f'head parameters: {sum(p.numel() for p in net.parameters())}')
-    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-3)
     n = len(ytr)
-    steps = a.epochs * math.ceil(n / a.batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=steps, pct_start=0.15)
+    opt, sched = one_cycle(net, a.lr, 1e-3, a.epochs, n, a.batch, 0.15)
     for ep in range(a.epochs):
         net.train()
         te = time.time()
