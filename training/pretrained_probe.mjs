@@ -16,6 +16,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import sharp from 'sharp';
+import { artifacts } from './pretrained/io.mjs';
 
 const args = process.argv.slice(2);
 const si = args.indexOf('--shared');
@@ -28,14 +29,7 @@ if (!dir) {
 const RADIUS = 15, S = 512, CELL = 4, TL = 9;
 
 // a TF.js model (layers or graph) from its model.json and the weight files its manifest names
-const fromFile = (json) => ({
-  load: async () => {
-    const j = JSON.parse(readFileSync(json, 'utf8'));
-    const b = Buffer.concat(j.weightsManifest.flatMap((m) => m.paths).map((p) => readFileSync(join(dirname(json), p))));
-    return { modelTopology: j.modelTopology, format: j.format, weightSpecs: j.weightsManifest.flatMap((m) => m.weights),
-      weightData: b.buffer.slice(b.byteOffset, b.byteOffset + b.length) };
-  },
-});
+const fromFile = (json) => ({ load: async () => artifacts(JSON.parse(readFileSync(json, 'utf8')), dirname(json)) });
 await tf.setBackend('wasm');
 await tf.ready();
 const det = await loadGraphModel(fromFile(join(dir, 'centernet.json')));

@@ -157,12 +157,15 @@ def _layer(name, cls, config, inbound):
             'inbound_nodes': [[[i, 0, 0, {}] for i in inbound]] if inbound else []}
 
 
-def topology(head='pool'):
-    init = {'kernel_initializer': {'class_name': 'GlorotUniform', 'config': {'seed': None}},
-            'bias_initializer': {'class_name': 'Zeros', 'config': {}},
-            'kernel_regularizer': None, 'bias_regularizer': None, 'activity_regularizer': None,
-            'kernel_constraint': None, 'bias_constraint': None}
+# the initialiser and constraint fields a Keras Conv2D / Dense config carries (unused at inference)
+INIT = {'kernel_initializer': {'class_name': 'GlorotUniform', 'config': {'seed': None}},
+        'bias_initializer': {'class_name': 'Zeros', 'config': {}},
+        'kernel_regularizer': None, 'bias_regularizer': None, 'activity_regularizer': None,
+        'kernel_constraint': None, 'bias_constraint': None}
 
+
+def topology(head='pool'):
+    init = INIT
     layers = [_layer('image', 'InputLayer', {'batch_input_shape': [None, None, INPUT_W, 3], 'dtype': 'float32', 'sparse': False}, [])]
     prev = 'image'
     for name, f, k, st, pad, pool in LAYERS:

@@ -12,8 +12,9 @@ the incremental engine runs it: 1.63 times the default model's cost on the READM
   python3 training/pretrained/distil.py --set T.npy,F/train,DIR,N [--set ...] --val-npy V.npy --val-features F/val \
       --val DIR --head models/traffic-light-coco --out OUT [--real ../shared]
 
---real scores the student with the frozen head on the 24 real frames (validation only: the frames are read,
-never trained on) and logs how close its maps are to the backbone's there."""
+--real logs the class the student and the frozen head give each of the 24 real frames (validation only: the
+frames are read, never trained on; resized by PIL, so occlude's own count, training/real_frames.mjs, is the one
+to report)."""
 import argparse, csv, json, os, sys, time
 import numpy as np
 import torch
@@ -71,10 +72,7 @@ class Student(nn.Module):
 def export_tfjs(net, head, norm, out_dir):
     """The student and the head as one TF.js LayersModel (BatchNorm and the maps' standardisation folded
     into the convolutions), input [N, H, 455, 3] in [0, 1], any height (fit width)."""
-    from tlnet import _layer, _fold
-    init = {'kernel_initializer': {'class_name': 'GlorotUniform', 'config': {'seed': None}},
-            'bias_initializer': {'class_name': 'Zeros', 'config': {}}, 'kernel_regularizer': None,
-            'bias_regularizer': None, 'activity_regularizer': None, 'kernel_constraint': None, 'bias_constraint': None}
+    from tlnet import _layer, _fold, INIT as init
     layers = [_layer('image', 'InputLayer', {'batch_input_shape': [None, None, 455, 3], 'dtype': 'float32', 'sparse': False}, [])]
     params = []
 
@@ -199,8 +197,9 @@ def main():
     sets = []
     for spec in a.set:
         npy, prefix, d, n = spec.split(',')
-        f8, f16 = load_features(prefix, json.load(open(prefix + '.json')).get('n') or len(np.load(npy, mmap_mode='r')))
-        sets.append((np.load(npy, mmap_mode='r'), f8[:int(n)], f16[:int(n)], labels(d, int(n))))
+        x = np.load(npy, mmap_mode='r')
+        f8, f16 = load_features(prefix, len(x))  # features.mjs maps every frame of the cache
+        sets.append((x, f8[:int(n)], f16[:int(n)], labels(d, int(n))))
     # one index over all sets: (set, row)
     where = [(k, i) for k, s in enumerate(sets) for i in range(len(s[3]))]
     n_train = len(where)

@@ -4,11 +4,12 @@
 // map) and OUT.1.f32 (the stride-16 map), float32 NHWC, plus OUT.json with their sizes.
 //
 //   node training/pretrained/features.mjs BACKBONE_DIR CACHE.npy OUT FROM TO
-import { openSync, readSync, writeSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { openSync, writeSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
+import { artifacts, openNpy } from './io.mjs';
 
 const [dir, cache, out, from, to] = process.argv.slice(2);
 if (!to) {
@@ -22,24 +23,16 @@ const j = JSON.parse(readFileSync(join(dir, 'centernet.json'), 'utf8'));
 for (const n of j.modelTopology.node) {
   if (n.op === 'Placeholder') n.attr.shape = { shape: { dim: [{ size: '-1' }, { size: '-1' }, { size: '-1' }, { size: '3' }] } };
 }
-const bin = Buffer.concat(j.weightsManifest.flatMap((m) => m.paths).map((p) => readFileSync(join(dir, p))));
-const model = await loadGraphModel({ load: async () => ({ modelTopology: j.modelTopology, format: j.format,
-  weightSpecs: j.weightsManifest.flatMap((m) => m.weights), weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length) }) });
+const model = await loadGraphModel({ load: async () => artifacts(j, dir) });
 
-const fd = openSync(cache, 'r');
-const head = Buffer.alloc(256);
-readSync(fd, head, 0, 256, 0);
-const hlen = head.readUInt16LE(8);
-const shape = /'shape': \((\d+), (\d+), (\d+), (\d+)\)/.exec(head.toString('latin1', 10, 10 + hlen));
-if (!head.toString('latin1', 10, 10 + hlen).includes("'|u1'") || !shape) throw new Error(`${cache}: not a uint8 NHWC .npy`);
-const [, N, H, W, C] = shape.map(Number);
-const frame = H * W * C;
+const npy = openNpy(cache);
+const { N, H, W, C, frame } = npy;
 const outs = FEATURES.map((_, k) => openSync(`${out}.${k}.f32`, 'w'));
 const B = 8, buf = Buffer.alloc(frame * B);
 let sizes = null;
 for (let s = Number(from); s < Math.min(Number(to), N); s += B) {
   const n = Math.min(B, Number(to) - s, N - s);
-  readSync(fd, buf, 0, frame * n, 10 + hlen + s * frame);
+  npy.read(s, n, buf);
   const x = tf.tensor4d(Float32Array.from(buf.subarray(0, frame * n)), [n, H, W, C]);
   const ys = model.execute(x, FEATURES);
   sizes = ys.map((y) => y.shape.slice(1, 3));

@@ -7,12 +7,13 @@
 // each block's `squeeze_excite/mul` multiplies by a constant instead of the frame's gate.
 //
 //   node training/pretrained/freeze_se.mjs MODEL_DIR CACHE.npy N OUT_DIR [SHARED]
-import { openSync, readSync, readFileSync, writeFileSync, mkdirSync, copyFileSync, readdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import sharp from 'sharp';
+import { artifacts, openNpy } from './io.mjs';
 
 const [dir, cache, count, out, shared] = process.argv.slice(2);
 if (!out) {
@@ -23,8 +24,7 @@ await tf.setBackend('wasm');
 await tf.ready();
 const j = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
 const bin = readFileSync(join(dir, 'weights.bin'));
-const model = await loadGraphModel({ load: async () => ({ modelTopology: j.modelTopology, format: j.format,
-  weightSpecs: j.weightsManifest.flatMap((m) => m.weights), weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length) }) });
+const model = await loadGraphModel({ load: async () => artifacts(j, dir) });
 const gates = j.modelTopology.node.filter((n) => n.name.endsWith('/squeeze_excite/Conv_1/mul')).map((n) => n.name);
 const block = (name) => name.split('/')[2];
 
@@ -50,17 +50,14 @@ const run = async (x) => {
   return v;
 };
 
-const fd = openSync(cache, 'r');
-const head = Buffer.alloc(256);
-readSync(fd, head, 0, 256, 0);
-const hlen = head.readUInt16LE(8);
-const [, N, H, W, C] = /'shape': \((\d+), (\d+), (\d+), (\d+)\)/.exec(head.toString('latin1', 10, 10 + hlen)).map(Number);
+const npy = openNpy(cache);
+const { N, H, W, C } = npy;
 const n = Math.min(Number(count), N);
 let seen = 0;
 const gen = stats(() => seen);
-const buf = Buffer.alloc(H * W * C);
+const buf = Buffer.alloc(npy.frame);
 for (let i = 0; i < n; i++) {
-  readSync(fd, buf, 0, buf.length, 10 + hlen + i * buf.length);
+  npy.read(i, 1, buf);
   gen.add(await run(tf.tensor4d(Float32Array.from(buf), [1, H, W, C])));
   seen++;
 }
