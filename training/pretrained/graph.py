@@ -31,8 +31,11 @@ def _attr_list(v):
     return {'list': {'i': [str(x) for x in v]}}
 
 
-def export(src_dir, head, out_dir, width=455):
-    """head: dict of numpy arrays a_w [3,3,C8,A] a_b, b_w [3,3,A+C16,B] b_b, c_w [1,1,B,B] c_b, fc_w [2B,3] fc_b."""
+def export(src_dir, heads, out_dir, width=455):
+    """heads: one head or a list of them, each a dict of numpy arrays a_w [3,3,C8,A] a_b, b_w [3,3,A+C16,B] b_b,
+    c_w [1,1,B,B] c_b, fc_w [2B,3] fc_b. Several heads read the same backbone maps; the output is the mean of
+    their probabilities."""
+    heads = heads if isinstance(heads, list) else [heads]
     j, specs = read_backbone(src_dir)
     nodes = {n['name']: n for n in j['modelTopology']['node']}
     keep, todo = set(), list(FEATURES)
@@ -73,25 +76,36 @@ def export(src_dir, head, out_dir, width=455):
         return name
 
     f8, f16 = FEATURES
-    a = conv('occlude/head/a', f8, head['a_w'], head['a_b'], 2)
-    ax3 = const('occlude/head/axis3', np.array(3), 'int32')
-    graph.append({'name': 'occlude/head/concat', 'op': 'ConcatV2', 'input': [a, f16, ax3],
-                  'attr': {'T': {'type': 'DT_FLOAT'}, 'N': {'i': '2'}, 'Tidx': {'type': 'DT_INT32'}}})
-    b = conv('occlude/head/b', 'occlude/head/concat', head['b_w'], head['b_b'], 1)
-    c = conv('occlude/head/c', b, head['c_w'], head['c_b'], 1)
-    hw = const('occlude/head/hw', np.array([1, 2]), 'int32')
-    for op, nm in (('Max', 'max'), ('Mean', 'mean')):
-        graph.append({'name': f'occlude/head/{nm}', 'op': op, 'input': [c, hw],
-                      'attr': {'T': {'type': 'DT_FLOAT'}, 'Tidx': {'type': 'DT_INT32'}, 'keep_dims': {'b': False}}})
-    ax1 = const('occlude/head/axis1', np.array(1), 'int32')
-    graph.append({'name': 'occlude/head/pooled', 'op': 'ConcatV2', 'input': ['occlude/head/max', 'occlude/head/mean', ax1],
-                  'attr': {'T': {'type': 'DT_FLOAT'}, 'N': {'i': '2'}, 'Tidx': {'type': 'DT_INT32'}}})
-    graph.append({'name': 'occlude/head/logits', 'op': '_FusedMatMul',
-                  'input': ['occlude/head/pooled', const('occlude/head/fc/weights', head['fc_w']), const('occlude/head/fc/bias', head['fc_b'])],
-                  'attr': {'T': {'type': 'DT_FLOAT'}, 'num_args': {'i': '1'}, 'epsilon': {'f': 0},
-                           'transpose_a': {'b': False}, 'transpose_b': {'b': False},
-                           'fused_ops': {'list': {'s': [b64('BiasAdd')]}}}})
-    graph.append({'name': OUTPUT, 'op': 'Softmax', 'input': ['occlude/head/logits'], 'attr': {'T': {'type': 'DT_FLOAT'}}})
+
+    def add_head(p, head, probs):  # the head's ops under prefix p, ending in its probabilities (node `probs`)
+        a = conv(p + 'a', f8, head['a_w'], head['a_b'], 2)
+        ax3 = const(p + 'axis3', np.array(3), 'int32')
+        graph.append({'name': p + 'concat', 'op': 'ConcatV2', 'input': [a, f16, ax3],
+                      'attr': {'T': {'type': 'DT_FLOAT'}, 'N': {'i': '2'}, 'Tidx': {'type': 'DT_INT32'}}})
+        b = conv(p + 'b', p + 'concat', head['b_w'], head['b_b'], 1)
+        c = conv(p + 'c', b, head['c_w'], head['c_b'], 1)
+        hw = const(p + 'hw', np.array([1, 2]), 'int32')
+        for op, nm in (('Max', 'max'), ('Mean', 'mean')):
+            graph.append({'name': p + nm, 'op': op, 'input': [c, hw],
+                          'attr': {'T': {'type': 'DT_FLOAT'}, 'Tidx': {'type': 'DT_INT32'}, 'keep_dims': {'b': False}}})
+        ax1 = const(p + 'axis1', np.array(1), 'int32')
+        graph.append({'name': p + 'pooled', 'op': 'ConcatV2', 'input': [p + 'max', p + 'mean', ax1],
+                      'attr': {'T': {'type': 'DT_FLOAT'}, 'N': {'i': '2'}, 'Tidx': {'type': 'DT_INT32'}}})
+        graph.append({'name': p + 'logits', 'op': '_FusedMatMul',
+                      'input': [p + 'pooled', const(p + 'fc/weights', head['fc_w']), const(p + 'fc/bias', head['fc_b'])],
+                      'attr': {'T': {'type': 'DT_FLOAT'}, 'num_args': {'i': '1'}, 'epsilon': {'f': 0},
+                               'transpose_a': {'b': False}, 'transpose_b': {'b': False},
+                               'fused_ops': {'list': {'s': [b64('BiasAdd')]}}}})
+        graph.append({'name': probs, 'op': 'Softmax', 'input': [p + 'logits'], 'attr': {'T': {'type': 'DT_FLOAT'}}})
+        return probs
+
+    if len(heads) == 1:
+        add_head('occlude/head/', heads[0], OUTPUT)
+    else:
+        probs = [add_head(f'occlude/head{k + 1}/', h, f'occlude/head{k + 1}/probabilities') for k, h in enumerate(heads)]
+        graph.append({'name': 'occlude/sum', 'op': 'AddN', 'input': probs, 'attr': {'T': {'type': 'DT_FLOAT'}, 'N': {'i': str(len(probs))}}})
+        graph.append({'name': OUTPUT, 'op': 'Mul', 'input': ['occlude/sum', const('occlude/share', np.array(1 / len(heads)))],
+                      'attr': {'T': {'type': 'DT_FLOAT'}}})
     os.makedirs(out_dir, exist_ok=True)
     model = {
         'format': 'graph-model',

@@ -73,10 +73,14 @@ def one_cycle(net, lr, weight_decay, epochs, n, batch, warm):
     return opt, torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * math.ceil(n / batch), pct_start=warm)
 
 
-def evaluate(net, f8, f16, y, bs=250):
-    net.eval()
+def evaluate(nets, f8, f16, y, bs=250):
+    """Accuracy and confusion of one head, or of several averaged (the mean of their probabilities)."""
+    nets = nets if isinstance(nets, list) else [nets]
+    for net in nets:
+        net.eval()
     with torch.no_grad():
-        p = torch.cat([net(f8[i:i + bs].float(), f16[i:i + bs].float()).argmax(1) for i in range(0, len(y), bs)])
+        p = torch.cat([sum(F.softmax(net(f8[i:i + bs].float(), f16[i:i + bs].float()), 1) for net in nets).argmax(1)
+                       for i in range(0, len(y), bs)])
     conf = np.zeros((3, 3), dtype=int)
     for t, q in zip(y.tolist(), p.tolist()):
         conf[t, q] += 1
@@ -100,16 +104,18 @@ def main():
     ap.add_argument('--batch', type=int, default=64)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--seeds', help='train one head per seed (comma-separated; instead of --seed) and export them all: '
+                                    'the model gives the mean of their probabilities')
     ap.add_argument('--extra', action='append', default=[], metavar='PREFIX,DIR,N',
                     help='more training frames: the prefix of their features (features.mjs), their folder (labels), how many')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
+    seeds = [int(x) for x in a.seeds.split(',')] if a.seeds else [a.seed]
     t0 = time.time()
     log = open_log(a.out)
 
     log('command: ' + ' '.join(sys.argv))
-    log(f'torch {torch.__version__}, threads {a.threads}, seed {a.seed}')
+    log(f'torch {torch.__version__}, threads {a.threads}, seed{"s" if len(seeds) > 1 else ""} {",".join(map(str, seeds))}')
     tr8, tr16 = load_features(os.path.join(a.features, 'train'), a.n_train)
     ytr = labels(a.train, a.n_train)
     for spec in a.extra:
@@ -119,35 +125,42 @@ def main():
     va8, va16 = load_features(os.path.join(a.features, 'val'), a.n_val)
     yva = labels(a.val, a.n_val)
     log(f'features: train {tuple(tr8.shape)} + {tuple(tr16.shape)}, val {len(yva)}; loaded in {time.time() - t0:.0f}s')
-    net = Head(a.width)
-    log(f'head parameters: {sum(p.numel() for p in net.parameters())}')
-    n = len(ytr)
-    opt, sched = one_cycle(net, a.lr, 1e-3, a.epochs, n, a.batch, 0.15)
-    for ep in range(a.epochs):
-        net.train()
-        te = time.time()
-        perm = torch.randperm(n)
-        tot = 0.0
-        for s in range(0, n, a.batch):
-            idx = perm[s:s + a.batch]
-            f8, f16 = tr8[idx].float(), tr16[idx].float()
-            if torch.rand(1) < 0.5:  # a mirrored frame's features, roughly
-                f8, f16 = f8.flip(3), f16.flip(3)
-            loss = F.cross_entropy(net(f8, f16), ytr[idx], label_smoothing=0.05)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            tot += float(loss) * len(idx)
-        va, _ = evaluate(net, va8, va16, yva)
-        log(f'epoch {ep + 1:2d}/{a.epochs}  loss {tot / n:.4f}  val acc {va:.4f}  ({time.time() - te:.0f}s)')
-    va, conf = evaluate(net, va8, va16, yva)
-    log(f'final val accuracy {va:.4f}\nconfusion (rows true none/red/green, cols predicted):\n{conf}')
+    nets = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        net = Head(a.width)
+        if len(seeds) > 1:
+            log(f'head {len(nets) + 1} of {len(seeds)}, seed {seed}')
+        log(f'head parameters: {sum(p.numel() for p in net.parameters())}')
+        n = len(ytr)
+        opt, sched = one_cycle(net, a.lr, 1e-3, a.epochs, n, a.batch, 0.15)
+        for ep in range(a.epochs):
+            net.train()
+            te = time.time()
+            perm = torch.randperm(n)
+            tot = 0.0
+            for s in range(0, n, a.batch):
+                idx = perm[s:s + a.batch]
+                f8, f16 = tr8[idx].float(), tr16[idx].float()
+                if torch.rand(1) < 0.5:  # a mirrored frame's features, roughly
+                    f8, f16 = f8.flip(3), f16.flip(3)
+                loss = F.cross_entropy(net(f8, f16), ytr[idx], label_smoothing=0.05)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+                tot += float(loss) * len(idx)
+            va, _ = evaluate(net, va8, va16, yva)
+            log(f'epoch {ep + 1:2d}/{a.epochs}  loss {tot / n:.4f}  val acc {va:.4f}  ({time.time() - te:.0f}s)')
+        nets.append(net)
+    which = 'the heads averaged' if len(nets) > 1 else 'the head'
+    va, conf = evaluate(nets, va8, va16, yva)
+    log(f'final val accuracy ({which}) {va:.4f}\nconfusion (rows true none/red/green, cols predicted):\n{conf}')
     if a.test:
         te8, te16 = load_features(os.path.join(a.features, 'test'), a.n_test)
-        ta, tconf = evaluate(net, te8, te16, labels(a.test, a.n_test))
-        log(f'held-out ({a.test}) accuracy {ta:.4f}\nconfusion:\n{tconf}')
-    size = graph.export(a.backbone, net.arrays(), a.out)
+        ta, tconf = evaluate(nets, te8, te16, labels(a.test, a.n_test))
+        log(f'held-out ({a.test}) accuracy ({which}) {ta:.4f}\nconfusion:\n{tconf}')
+    size = graph.export(a.backbone, [net.arrays() for net in nets] if len(nets) > 1 else nets[0].arrays(), a.out)
     with open(os.path.join(a.out, 'occlude.json'), 'w') as f:
         json.dump({'labels': LABELS, 'input': {'size': [256, 455], 'fit': 'width', 'range': [0, 255], 'channels': 'rgb'}}, f, indent=2)
         f.write('\n')

