@@ -10,7 +10,10 @@ the incremental engine runs it: 1.63 times the default model's cost on the READM
 (training/README.md, 2026-11-30, third session): 17 of 24 real frames, no better than the default; not shipped.
 
   python3 training/pretrained/distil.py --set T.npy,F/train,DIR,N [--set ...] --val-npy V.npy --val-features F/val \
-      --val DIR --head models/traffic-light-coco --out OUT [--real ../shared]
+      --val DIR --head ONE_HEAD_MODEL --out OUT [--real ../shared]
+
+ONE_HEAD_MODEL: the one-head traffic-light-coco these experiments used (`head.py --seed 1 --out DIR`, the
+seed-1 head of the shipped model).
 
 --real logs the class the student and the frozen head give each of the 24 real frames (validation only: the
 frames are read, never trained on; resized by PIL, so occlude's own count, training/real_frames.mjs, is the one
@@ -124,7 +127,9 @@ def export_tfjs(net, head, norm, out_dir):
 
 
 def head_from_graph(model_dir, width=128):
-    """The shipped head's weights, read back from the GraphModel graph.py wrote."""
+    """The head's weights, read back from a one-head GraphModel graph.py wrote (`head.py --seed S`). The
+    shipped traffic-light-coco has two heads (`occlude/head1/`, `occlude/head2/`) since these experiments:
+    rebuild the one-head model they used with `head.py --seed 1` and pass that folder."""
     m = json.load(open(os.path.join(model_dir, 'model.json')))
     data = open(os.path.join(model_dir, m['weightsManifest'][0]['paths'][0]), 'rb').read()
     arrays, off = {}, 0
@@ -134,6 +139,8 @@ def head_from_graph(model_dir, width=128):
         if w['name'].startswith('occlude/head/') and size == 4 and w['dtype'] == 'float32':
             arrays[w['name'][len('occlude/head/'):]] = np.frombuffer(data, '<f4', n, off).reshape(w['shape'])
         off += n * size
+    if not arrays:
+        raise SystemExit(f'{model_dir}: no one-head graph (no occlude/head/ weights); build one with head.py --seed 1')
     h = Head(width)
     oihw = lambda a: torch.from_numpy(a.copy()).permute(3, 2, 0, 1).contiguous()  # noqa: E731
     with torch.no_grad():
