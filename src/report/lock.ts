@@ -13,7 +13,8 @@ import { readTextFile } from '../files.js';
  * complete and atomically: written to a temporary file, then hard-linked to its name, which fails when
  * the name exists (O_EXCL semantics, also on NFS). A lock whose process is gone (a crash, kill -9) is
  * stale: it is removed under a second, short-lived lock (`.recover`), after checking that it is still the
- * same stale lock, so that two runs recovering at once cannot both take it. A pid that was reused by
+ * same stale lock, so that two runs recovering at once cannot both take it; the temporary files a
+ * killed holder left are removed with it. A pid that was reused by
  * another process is told apart by its start time (Linux /proc); a holder on another host is taken as
  * alive. Written by hand rather than with proper-lockfile: that package tells staleness by mtime (a
  * crashed run blocks the folder for its stale period, and a long pause can lose a live lock) and does
@@ -127,8 +128,22 @@ async function removeStale(file: string, stale: Holder, me: Holder): Promise<boo
     const now = await readHolder(file);
     if (now?.token !== stale.token) return false;
     await fs.rm(file, { force: true });
+    await removeLeftovers(file, stale);
     return true;
   } finally {
     await fs.rm(guard, { force: true });
   }
+}
+
+/**
+ * The temporary files a holder killed between writing and removing them left beside the lock
+ * (`createExclusive`'s `.occlude.lock.PID.HEX.tmp`, `.occlude.lock.recover.PID.HEX.tmp`). Only those of
+ * a holder on this host whose process no longer exists: a reused pid may be a live run making its own.
+ */
+async function removeLeftovers(file: string, holder: Holder): Promise<void> {
+  if (goneReason(holder) !== 'no such process') return;
+  const base = path.basename(file).replace(/\./g, '\\.');
+  const theirs = new RegExp(`^${base}(\\.recover)?\\.${holder.pid}\\.[0-9a-f]{8}\\.tmp$`);
+  const names = await fs.readdir(path.dirname(file)).catch(() => [] as string[]);
+  for (const name of names.filter((n) => theirs.test(n))) await fs.rm(path.join(path.dirname(file), name), { force: true });
 }
