@@ -32,6 +32,20 @@ describe('the output folder lock', () => {
     expect(existsSync(path.join(dir, LOCK_FILE))).toBe(false);
   });
 
+  it('a recoverer killed while recovering: its guard and temporary file are removed, then the stale lock', async () => {
+    const dir = tmpdir('lock-');
+    const [holderPid, recovererPid] = [deadPid(), deadPid()];
+    const at = (pid: number) => JSON.stringify({ pid, host: os.hostname(), start: null, token: `token${pid}`, since: new Date().toISOString() }) + '\n';
+    writeFileSync(path.join(dir, LOCK_FILE), at(holderPid));
+    writeFileSync(path.join(dir, `${LOCK_FILE}.recover`), at(recovererPid));
+    writeFileSync(path.join(dir, `${LOCK_FILE}.recover.${recovererPid}.0123abcd.tmp`), at(recovererPid));
+    const said: string[] = [];
+    const lock = await FolderLock.take(dir, (s) => said.push(s));
+    expect(said).toEqual([`${path.join(dir, LOCK_FILE)}: removed the stale lock of pid ${holderPid} (no such process)`]);
+    expect(readdirSync(dir)).toEqual([LOCK_FILE]);
+    await lock.release();
+  });
+
   it('a live holder keeps the lock, and its files are left alone', async () => {
     const dir = tmpdir('lock-');
     const holder = { pid: process.pid, host: os.hostname(), start: null, token: 'feedfacecafebeef', since: new Date().toISOString() };

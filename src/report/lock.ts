@@ -121,7 +121,11 @@ async function removeStale(file: string, stale: Holder, me: Holder): Promise<boo
   const guard = `${file}.recover`;
   if (!(await createExclusive(guard, JSON.stringify(me) + '\n'))) {
     const other = await readHolder(guard);
-    if (other && goneReason(other)) await fs.rm(guard, { force: true }); // its recoverer died in these few lines
+    if (other && goneReason(other)) {
+      // its recoverer died in these few lines
+      await fs.rm(guard, { force: true });
+      await removeLeftovers(file, other);
+    }
     return false;
   }
   try {
