@@ -13,17 +13,21 @@ function deadPid(): number {
   return r.pid!;
 }
 
+/** A lock file's text, as `FolderLock.take` writes it, for a holder `pid` on this host. */
+function holderText(pid: number): string {
+  return JSON.stringify({ pid, host: os.hostname(), start: null, token: `token${pid}`, since: new Date().toISOString() }) + '\n';
+}
+
 describe('the output folder lock', () => {
   it('recovers a stale lock and removes the temporary files its killed holder left, not those of a live pid', async () => {
     const dir = tmpdir('lock-');
     const pid = deadPid();
-    const holder = { pid, host: os.hostname(), start: null, token: 'feedfacecafebeef', since: new Date().toISOString() };
-    writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify(holder) + '\n');
+    writeFileSync(path.join(dir, LOCK_FILE), holderText(pid));
     // killed between writing its temporary file and removing it (createExclusive), or while recovering
     const left = [`${LOCK_FILE}.${pid}.0123abcd.tmp`, `${LOCK_FILE}.recover.${pid}.89abcdef.tmp`];
     // a live run's temporary file, and a file that only looks alike: both stay
     const kept = [`${LOCK_FILE}.${process.pid}.deadbeef.tmp`, `${LOCK_FILE}.${pid}.notahexname.tmp`];
-    for (const f of [...left, ...kept]) writeFileSync(path.join(dir, f), JSON.stringify(holder) + '\n');
+    for (const f of [...left, ...kept]) writeFileSync(path.join(dir, f), holderText(pid));
     const said: string[] = [];
     const lock = await FolderLock.take(dir, (s) => said.push(s));
     expect(said).toEqual([`${path.join(dir, LOCK_FILE)}: removed the stale lock of pid ${pid} (no such process)`]);
@@ -35,10 +39,9 @@ describe('the output folder lock', () => {
   it('a recoverer killed while recovering: its guard and temporary file are removed, then the stale lock', async () => {
     const dir = tmpdir('lock-');
     const [holderPid, recovererPid] = [deadPid(), deadPid()];
-    const at = (pid: number) => JSON.stringify({ pid, host: os.hostname(), start: null, token: `token${pid}`, since: new Date().toISOString() }) + '\n';
-    writeFileSync(path.join(dir, LOCK_FILE), at(holderPid));
-    writeFileSync(path.join(dir, `${LOCK_FILE}.recover`), at(recovererPid));
-    writeFileSync(path.join(dir, `${LOCK_FILE}.recover.${recovererPid}.0123abcd.tmp`), at(recovererPid));
+    writeFileSync(path.join(dir, LOCK_FILE), holderText(holderPid));
+    writeFileSync(path.join(dir, `${LOCK_FILE}.recover`), holderText(recovererPid));
+    writeFileSync(path.join(dir, `${LOCK_FILE}.recover.${recovererPid}.0123abcd.tmp`), holderText(recovererPid));
     const said: string[] = [];
     const lock = await FolderLock.take(dir, (s) => said.push(s));
     expect(said).toEqual([`${path.join(dir, LOCK_FILE)}: removed the stale lock of pid ${holderPid} (no such process)`]);
@@ -48,8 +51,7 @@ describe('the output folder lock', () => {
 
   it('a live holder keeps the lock, and its files are left alone', async () => {
     const dir = tmpdir('lock-');
-    const holder = { pid: process.pid, host: os.hostname(), start: null, token: 'feedfacecafebeef', since: new Date().toISOString() };
-    writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify(holder) + '\n');
+    writeFileSync(path.join(dir, LOCK_FILE), holderText(process.pid));
     writeFileSync(path.join(dir, `${LOCK_FILE}.${process.pid}.0123abcd.tmp`), '');
     await expect(FolderLock.take(dir, () => {})).rejects.toThrow(`another occlude run (pid ${process.pid} on ${os.hostname()})`);
     expect(readdirSync(dir).length).toBe(2);
