@@ -59,6 +59,11 @@ export interface OcclusionResult {
   maps: ClassMap[];
   /** how the variants were scored: full forward passes, the incremental engine, or the --exact-reference procedure */
   engine: Engine | 'reference';
+  /**
+   * "frame" when the incremental engine held the model's squeeze-and-excitation gates at the
+   * unoccluded frame's values (its occlude.json asks for it): the map is then an approximation
+   */
+  gates?: 'frame';
   seconds: number;
 }
 

@@ -124,6 +124,7 @@ export class Session {
         fits: (cacheBytes) => fitBatch(session.budget, session.workers, session.inputSpec(), session.weightBytes, footprint(session.inputSpec(), 'incremental', cacheBytes), 1) > 0,
         workers: session.workers,
         budget: session.budget,
+        gates: meta?.incremental?.gates,
       });
       return session;
     } catch (err) {
@@ -198,9 +199,10 @@ export class Session {
   private async getScorer(): Promise<Scorer> {
     if (this.scorer) return this.scorer;
     const engine = this.engine;
+    const options = { frameGates: (this.engineInfo.frameGates ?? 0) > 0 };
     if (engine === 'reference') this.scorer = new ReferenceScorer(this.model, this.backendInfo.name);
-    else if (this.workers <= 1) this.scorer = localScorer(this.model, this.backendInfo.name, engine);
-    else this.scorer = await WorkerPool.start(this.workers, this.backendInfo.name, await this.model.workerSource(), engine);
+    else if (this.workers <= 1) this.scorer = localScorer(this.model, this.backendInfo.name, engine, options);
+    else this.scorer = await WorkerPool.start(this.workers, this.backendInfo.name, await this.model.workerSource(), engine, options);
     return this.scorer;
   }
 
@@ -339,6 +341,7 @@ export class Session {
       model: this.modelLabel,
       backend: this.backend,
       engine: this.engine,
+      ...(this.engineInfo.frameGates ? { gates: 'frame' as const } : {}),
       labels: this.labels,
       predicted: { class: this.labels[predicted], classIndex: predicted, probability: probs[predicted] },
       class: target.class,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { ROOT, runCli } from './helpers.js';
+import { ROOT, maxAbsDiff, readF32, runCli, tmpdir } from './helpers.js';
 import { EMBEDDED_MODEL, EMBEDDED_MODELS } from '../dist/index.js';
 import { resolveEmbedded } from '../dist/model/embedded.js';
 import { parseManifest } from '../dist/report/manifest.js';
@@ -28,7 +28,7 @@ describe('embedded models by name', () => {
     );
   });
 
-  it('--model embedded:traffic-light-coco runs the COCO-backbone GraphModel (free input height, range 0-255) and names it', async () => {
+  it('--model embedded:traffic-light-coco runs the COCO-backbone LayersModel (free input height, range 0-255) and names it', async () => {
     const r = await runCli(['predict', FRAME, '--model', 'embedded:traffic-light-coco', '--json']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
@@ -36,6 +36,21 @@ describe('embedded models by name', () => {
     expect(p.model).toBe('embedded:traffic-light-coco');
     expect(p.class).toBe('red');
     expect(p.probabilities.none + p.probabilities.red + p.probabilities.green).toBeCloseTo(1, 5);
+  });
+
+  it('traffic-light-coco occludes on the incremental engine with frame gates; --engine full gives the exact map, close to it', async () => {
+    const args = [FRAME, '--model', 'embedded:traffic-light-coco', '--class', 'red', '--patch', '64', '--stride', '64', '--json', '--save-map'];
+    const dir = tmpdir('occlude-coco-gates-');
+    const a = await runCli([...args, path.join(dir, 'gates.f32'), '-o', path.join(dir, 'gates.png')]);
+    const f = await runCli([...args, path.join(dir, 'full.f32'), '-o', path.join(dir, 'full.png'), '--engine', 'full']);
+    expect([a.code, f.code]).toEqual([0, 0]);
+    const ja = JSON.parse(a.out);
+    const jf = JSON.parse(f.out);
+    expect([ja.engine, ja.gates, jf.engine, jf.gates]).toEqual(['incremental', 'frame', 'full', undefined]);
+    // the unoccluded frame is exact; each variant has the frame's gates (measured: at most 0.035 per pixel on the dash-cam frames)
+    expect(ja.probability).toBeCloseTo(jf.probability, 5);
+    expect(maxAbsDiff(readF32(path.join(dir, 'gates.f32')), readF32(path.join(dir, 'full.f32')))).toBeLessThan(0.03);
+    expect(ja.minPatch).toEqual(jf.minPatch);
   });
 
   it('an unknown name is a usage error (exit 2) that lists the shipped ones', async () => {

@@ -5,7 +5,7 @@ import { OccludeError, runtimeError } from '../errors.js';
 import type { Scorer } from './scorer.js';
 import { packRects, type FrameJob } from './variants.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
-import type { Engine } from './incremental/support.js';
+import type { Engine, PlanOptions } from './incremental/support.js';
 import type { ModelRef } from '../model/load.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -96,13 +96,13 @@ export class WorkerPool implements Scorer {
   }
 
   /** `model`: what each worker loads its copy from (a model.json path, or a LoadedModel's workerSource()) */
-  static async start(size: number, backend: ActiveBackend, source: ModelRef | string, engine: Engine = 'full'): Promise<WorkerPool> {
+  static async start(size: number, backend: ActiveBackend, source: ModelRef | string, engine: Engine = 'full', options: PlanOptions = {}): Promise<WorkerPool> {
     const model: ModelRef = typeof source === 'string' ? { kind: 'file', file: source } : source;
     const url = new URL('./worker.js', import.meta.url);
     const threads = Array.from({ length: size }, () => new Thread(url));
     const pool = new WorkerPool(threads, backend);
     try {
-      await Promise.all(threads.map((t) => t.request({ type: 'init', backend, model, engine })));
+      await Promise.all(threads.map((t) => t.request({ type: 'init', backend, model, engine, options })));
     } catch (err) {
       await pool.close();
       throw err;

@@ -3,7 +3,7 @@ import type { LoadedModel } from '../model/load.js';
 import type { ActiveBackend } from '../model/backends.js';
 import { VariantBuilder, predictBatch, type FrameJob } from './variants.js';
 import { IncrementalModel } from './incremental/model.js';
-import { incrementalPlan, type Engine } from './incremental/support.js';
+import { incrementalPlan, type Engine, type PlanOptions } from './incremental/support.js';
 
 /**
  * Scores variants of one frame: `score(rects)` returns the model's raw outputs,
@@ -61,8 +61,9 @@ export class IncrementalScorer implements Scorer {
   constructor(
     model: LoadedModel,
     readonly backend: ActiveBackend,
+    options: PlanOptions = {},
   ) {
-    const plan = incrementalPlan(model);
+    const plan = incrementalPlan(model, options);
     if ('reason' in plan) throw new Error(`incremental engine: ${plan.reason}`);
     this.engine = new IncrementalModel(plan);
   }
@@ -90,6 +91,6 @@ export class IncrementalScorer implements Scorer {
 }
 
 /** A scorer on this thread for the chosen engine. */
-export function localScorer(model: LoadedModel, backend: ActiveBackend, engine: Engine): Scorer {
-  return engine === 'incremental' ? new IncrementalScorer(model, backend) : new InProcessScorer(model, backend);
+export function localScorer(model: LoadedModel, backend: ActiveBackend, engine: Engine, options: PlanOptions = {}): Scorer {
+  return engine === 'incremental' ? new IncrementalScorer(model, backend, options) : new InProcessScorer(model, backend);
 }

@@ -7,10 +7,10 @@ import { initBackend, type ActiveBackend } from '../model/backends.js';
 import { loadModel, type LoadedModel, type ModelRef } from '../model/load.js';
 import { unpackRects, type FrameJob } from './variants.js';
 import { localScorer, type Scorer } from './scorer.js';
-import type { Engine } from './incremental/support.js';
+import type { Engine, PlanOptions } from './incremental/support.js';
 
 export type WorkerRequest =
-  | { type: 'init'; id: number; backend: ActiveBackend; model: ModelRef; engine: Engine }
+  | { type: 'init'; id: number; backend: ActiveBackend; model: ModelRef; engine: Engine; options: PlanOptions }
   | { type: 'frame'; id: number; job: FrameJob }
   | { type: 'score'; id: number; rects: Int32Array }
   | { type: 'memory'; id: number };
@@ -27,7 +27,7 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply> {
     case 'init': {
       await initBackend(msg.backend);
       model = await loadModel(msg.model);
-      scorer = localScorer(model, msg.backend, msg.engine);
+      scorer = localScorer(model, msg.backend, msg.engine, msg.options);
       return { id: msg.id, ok: true, outputs: model.outputs };
     }
     case 'frame': {

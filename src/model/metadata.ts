@@ -16,6 +16,11 @@ import { readTextFile } from '../files.js';
  *     "range": [0, 1],             // pixel values map from [0,1] to this range
  *     "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], // optional, after range
  *     "channels": "rgb"            // or "bgr"
+ *   },
+ *   "incremental": {
+ *     "gates": "frame"             // optional: hold squeeze-and-excitation gates at the unoccluded frame's
+ *                                  //   values, so that the incremental engine runs past them (approximate);
+ *                                  //   "exact" (the default) keeps every map exact
  *   }
  * }
  */
@@ -31,6 +36,7 @@ export interface ModelMetadata {
     std?: number[];
     channels?: 'rgb' | 'bgr';
   };
+  incremental?: { gates?: 'frame' | 'exact' };
 }
 
 /** Everything needed to turn a frame into the model's input tensor. */
@@ -127,6 +133,12 @@ export function validateMetadata(json: unknown): ModelMetadata {
       input.channels = i.channels;
     }
     meta.input = input;
+  }
+  if (o.incremental !== undefined) {
+    if (typeof o.incremental !== 'object' || o.incremental === null || Array.isArray(o.incremental)) throw invalidParameter('incremental', 'an object', o.incremental);
+    const g = (o.incremental as Record<string, unknown>).gates;
+    if (g !== undefined && g !== 'frame' && g !== 'exact') throw invalidParameter('incremental.gates', '"frame" or "exact"', g);
+    meta.incremental = g === undefined ? {} : { gates: g };
   }
   return meta;
 }

@@ -9,6 +9,8 @@ export interface EngineChoice {
   reason: string;
   /** incremental: bytes of one frame's cached activations (null when the model's sizes are open) */
   cacheBytes?: number | null;
+  /** incremental: squeeze-and-excitation gates held at the unoccluded frame's values (0: every map exact) */
+  frameGates?: number;
 }
 
 /**
@@ -19,11 +21,11 @@ export interface EngineChoice {
 export function chooseEngine(
   model: LoadedModel,
   request: EngineRequest,
-  o: { exactReference: boolean; fits: (cacheBytes: number) => boolean; workers: number; budget: number },
+  o: { exactReference: boolean; fits: (cacheBytes: number) => boolean; workers: number; budget: number; gates?: 'frame' | 'exact' },
 ): EngineChoice {
   if (o.exactReference) return { name: 'reference', reason: '--exact-reference: the straightforward procedure' };
   if (request === 'full') return { name: 'full', reason: 'asked for' };
-  const plan = incrementalPlan(model);
+  const plan = incrementalPlan(model, { frameGates: o.gates === 'frame' });
   let reason = 'reason' in plan ? plan.reason : null;
   const cacheBytes = 'reason' in plan ? null : plan.cacheBytes;
   if (!reason && !o.fits(cacheBytes ?? 0)) {
@@ -33,5 +35,8 @@ export function chooseEngine(
     if (request === 'incremental') throw usageError(`--engine incremental cannot run ${model.file}: ${reason}`, model.file);
     return { name: 'full', reason: reason! };
   }
-  return { name: 'incremental', reason: `the layers before ${plan.frontier.join(', ') || 'the output'} are recomputed only where a patch changes them`, cacheBytes };
+  const gates = plan.frameGates
+    ? `; ${plan.frameGates} squeeze-and-excitation gates are held at the unoccluded frame's values, an approximation the model's occlude.json asks for ("incremental": {"gates": "frame"}; --engine full gives the exact map)`
+    : '';
+  return { name: 'incremental', reason: `the layers before ${plan.frontier.join(', ') || 'the output'} are recomputed only where a patch changes them${gates}`, cacheBytes, frameGates: plan.frameGates };
 }

@@ -19,6 +19,7 @@ export function resultJson(r: OcclusionResult, paths: OutputFiles) {
     model: r.model,
     backend: r.backend,
     engine: r.engine,
+    ...(r.gates ? { gates: r.gates } : {}),
     labels: r.labels,
     predicted: r.predicted,
     class: r.class,
@@ -84,6 +85,6 @@ export function resultText(r: OcclusionResult, paths: OutputFiles): string[] {
     if (paths.output) lines.push(`  overlay: ${paths.output}`);
     if (paths.map) lines.push(`  map: ${paths.map}`);
   }
-  lines.push(`  backend: ${r.backend}, engine: ${r.engine}`);
+  lines.push(`  backend: ${r.backend}, engine: ${r.engine}${r.gates ? " (squeeze-and-excitation gates held at the unoccluded frame's: approximate)" : ''}`);
   return lines;
 }

@@ -71,3 +71,26 @@ describe('the second embedded model, traffic-light-coco, on real frames', () => 
     }
   });
 });
+
+describe('traffic-light-coco frame gates on real frames', () => {
+  it('put the minimum of a realval frame where the exact map does, each pixel within 0.04 of it', async () => {
+    const exact = await Session.open({ workers: 2, model: 'embedded:traffic-light-coco', engine: 'full' });
+    try {
+      expect(coco.engine).toBe('incremental');
+      for (const name of ['jet-city4.jpg']) {
+        const c = cases.find((x) => path.basename(x.image) === name)!;
+        const o = { class: c.cls, patch: 64, stride: 32 };
+        const a = await coco.occlude(c.image, o);
+        const f = await exact.occlude(c.image, o);
+        expect([a.gates, f.gates]).toEqual(['frame', undefined]);
+        expect(a.minPatch).toEqual(f.minPatch);
+        let max = 0;
+        for (let i = 0; i < a.map.length; i++) max = Math.max(max, Math.abs(a.map[i] - f.map[i]));
+        expect(max).toBeLessThan(0.04);
+        expect(max).toBeGreaterThan(0); // the gates are held: not the exact map
+      }
+    } finally {
+      await exact.close();
+    }
+  });
+});

@@ -7,6 +7,7 @@
 # 2. the generated frames (the same seeds as train.sh), preprocessed to 455x256 by training/data.py
 # 3. the backbone's frozen features of the first N_TRAIN training frames and of the validation frames
 # 4. two heads (seeds 1 and 2), trained on those features, and the GraphModel assembled from them (head.py, graph.py)
+# 5. that GraphModel rewritten as the shipped LayersModel (layers.py)
 set -e
 DATA=${DATA:-/tmp/occ-data}
 WORK=${WORK:-/tmp/occ-coco}
@@ -42,4 +43,6 @@ if [ -n "$TEST" ]; then
   set -- --test "$TEST"
 fi
 /usr/bin/python3 training/pretrained/head.py --features "$WORK" --train "$DATA/train" --val "$DATA/val" \
-  --n-train "$N_TRAIN" --backbone "$BACKBONE" --out "$OUT" --threads 2 --seeds 1,2 "$@"
+  --n-train "$N_TRAIN" --backbone "$BACKBONE" --out "$WORK/graph" --threads 2 --seeds 1,2 "$@"
+# 5. the GraphModel rewritten as a LayersModel (the same weights), which occlude's incremental engine reads
+/usr/bin/python3 training/pretrained/layers.py "$WORK/graph" "$OUT"

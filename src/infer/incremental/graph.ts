@@ -26,6 +26,13 @@ export interface GraphNode {
   local: boolean;
   /** the output shape without the batch dimension (null where the model leaves it open) */
   shape: (number | null)[];
+  /**
+   * frame gates only: this node is computed from a whole-map mean and feeds channel gates
+   * (squeeze-and-excitation); its value is the unoccluded frame's for every variant
+   */
+  frozen?: boolean;
+  /** frame gates only: a Multiply of a local map by a frozen [1, 1, C] gate, run on windows */
+  gate?: boolean;
 }
 
 export interface GraphPlan {
@@ -35,6 +42,18 @@ export interface GraphPlan {
   frontier: string[];
   /** bytes of the activations cached per frame (every local node's output), or null when the model's sizes are open */
   cacheBytes: number | null;
+  /** channel gates held at the unoccluded frame's values (an approximation; see planGraph) */
+  frameGates: number;
+}
+
+export interface PlanOptions {
+  /**
+   * Hold squeeze-and-excitation gates (a Multiply of a map by channel weights computed from
+   * that map's mean) at the unoccluded frame's values for all its variants. The layers after
+   * the gates then stay local and run on windows; the result is an approximation, because a
+   * patch also moves the mean the gates are computed from.
+   */
+  frameGates?: boolean;
 }
 
 const POINTWISE = new Set([
@@ -72,10 +91,11 @@ export function kindOf(layer: Layer): NodeKind {
  * The model as a graph of layer applications, or the reason the incremental
  * engine cannot run it (the caller then uses the full engine).
  */
-export function planGraph(model: LayersModel): GraphPlan | { reason: string } {
+export function planGraph(model: LayersModel, options: PlanOptions = {}): GraphPlan | { reason: string } {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) return { reason: 'the model has several inputs or outputs' };
   const byId = new Map<number, GraphNode>();
   const order: GraphNode[] = [];
+  const fromMean = new Set<GraphNode>();
   // depth-first from the output, iteratively (graphs can be deep)
   const stack: { t: SymbolicTensor; expanded: boolean }[] = [{ t: model.outputs[0], expanded: false }];
   while (stack.length) {
@@ -95,15 +115,43 @@ export function planGraph(model: LayersModel): GraphPlan | { reason: string } {
     stack.pop();
     const inputs = top.t.inputs.map((i) => byId.get(i.id)!);
     const kind = kindOf(layer);
-    const local = kind !== 'whole' && kind !== 'mean' && inputs.every((i) => i.local);
-    const node: GraphNode = { id: top.t.id, kind, layer, inputs, uses: 0, local, shape: top.t.shape.slice(1) };
+    let local = kind !== 'whole' && kind !== 'mean' && inputs.every((i) => i.local);
+    const shape = top.t.shape.slice(1);
+    // a value of the frame's means alone: the mean of a local map, then layers of such values
+    const fromMeans = options.frameGates === true && !local && inputs.length > 0 && inputs.every((i) => (kind === 'mean' ? i.local : fromMean.has(i)));
+    const gate =
+      options.frameGates === true &&
+      layer.getClassName() === 'Multiply' &&
+      inputs.length === 2 &&
+      inputs.some((i) => i.local) &&
+      inputs.some((i) => fromMean.has(i) && i.shape.length === 3 && i.shape[0] === 1 && i.shape[1] === 1);
+    if (gate) local = true;
+    const node: GraphNode = { id: top.t.id, kind, layer, inputs, uses: 0, local, shape, ...(gate ? { gate } : {}) };
+    if (fromMeans) fromMean.add(node);
     for (const i of inputs) i.uses++;
     byId.set(top.t.id, node);
     order.push(node);
   }
+  // the values gates are made of are frozen; each must serve gates only (a mean that also feeds,
+  // say, a classifier's pooling must change with the patch): otherwise plan without frame gates
+  const gates = order.filter((n) => n.gate);
+  if (gates.length) {
+    const consumers = new Map<GraphNode, GraphNode[]>();
+    for (const n of order) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+    const frozen = new Set<GraphNode>();
+    const todo = gates.flatMap((g) => g.inputs.filter((i) => fromMean.has(i)));
+    while (todo.length) {
+      const n = todo.pop()!;
+      if (frozen.has(n)) continue;
+      frozen.add(n);
+      for (const i of n.inputs) if (fromMean.has(i)) todo.push(i);
+    }
+    if ([...frozen].some((n) => (consumers.get(n) ?? []).some((c) => !frozen.has(c) && !c.gate))) return planGraph(model);
+    for (const n of frozen) n.frozen = true;
+  }
   const input = order.find((n) => n.kind === 'input');
   if (!input || input.layer !== model.inputs[0].sourceLayer) return { reason: 'the graph has no single image input' };
-  const frontier = order.filter((n) => !n.local && n.inputs.some((i) => i.local));
+  const frontier = order.filter((n) => !n.local && !n.frozen && n.inputs.some((i) => i.local));
   const firstSpatial = order.some((n) => n.local && n.kind === 'spatial');
   if (!firstSpatial) {
     const f = frontier[0];
@@ -111,5 +159,5 @@ export function planGraph(model: LayersModel): GraphPlan | { reason: string } {
   }
   const sizes = order.filter((n) => n.local).map((n) => n.shape.reduce<number | null>((a, d) => (a === null || d === null ? null : a * d), 4));
   const cacheBytes = sizes.includes(null) ? null : (sizes as number[]).reduce((a, b) => a + b, 0);
-  return { nodes: order, frontier: frontier.map((n) => `${n.layer.name} (${n.layer.getClassName()})`), cacheBytes };
+  return { nodes: order, frontier: frontier.map((n) => `${n.layer.name} (${n.layer.getClassName()})`), cacheBytes, frameGates: gates.length };
 }

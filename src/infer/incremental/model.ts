@@ -24,6 +24,8 @@ export class IncrementalModel {
   private slices = new Map<string, Cached>();
   /** kernel slices of convolutions run on concatenations kept in parts */
   private kernelParts = new Map<string, tf.Tensor4D[]>();
+  /** frame gates: the unoccluded frame's value of each frozen node (the gates and what they are made of) */
+  private frozen = new Map<GraphNode, tf.Tensor>();
   private inputShape: number[] = [];
   baseOutput: Float32Array = new Float32Array(0);
   /** when set, milliseconds spent in each layer are added up here (the bench's per-layer split) */
@@ -43,6 +45,7 @@ export class IncrementalModel {
     this.caches.clear();
     this.sums.clear();
     this.slices.clear();
+    this.disposeFrozen();
     this.cacheBytes = 0;
     const values = new Map<GraphNode, tf.Tensor>();
     try {
@@ -52,6 +55,7 @@ export class IncrementalModel {
             ? tf.tensor4d(input, [1, ...shape])
             : tf.tidy(() => output(node.layer, node.inputs.map((i) => values.get(i)!)));
         values.set(node, t);
+        if (node.frozen) this.frozen.set(node, tf.keep(tf.clone(t)));
         if (node.local) {
           const [, h, w, c] = t.shape;
           const data = t.dataSync() as Float32Array;
@@ -85,7 +89,7 @@ export class IncrementalModel {
       for (const node of this.plan.nodes) {
         const t0 = this.profile ? performance.now() : 0;
         const ins = node.inputs.map((i) => states.get(i)!);
-        const out = node.kind === 'input' ? Act.of(input) : scoped(() => this.step(node, ins));
+        const out = node.kind === 'input' ? Act.of(input) : node.frozen ? tf.clone(this.frozen.get(node)!) : scoped(() => this.step(node, ins));
         last = out;
         if (this.profile) {
           if (out instanceof Act) void out.tensor;
@@ -119,6 +123,7 @@ export class IncrementalModel {
 
   private step(node: GraphNode, ins: (Act | tf.Tensor)[]): Act | tf.Tensor {
     if (node.local) {
+      if (node.gate) return this.gate(node, ins);
       if (node.kind === 'spatial') return this.spatial(node, ins[0] as Act);
       if (node.kind === 'pointwise') return this.pointwise(node, ins[0] as Act);
       return this.merge(node, ins as Act[]);
@@ -282,6 +287,19 @@ export class IncrementalModel {
     return new Act(count, h, w, y.shape[3], p.top, p.left, region, y);
   }
 
+  /** Frame gates: a local map's windows times the unoccluded frame's channel gates ([1, 1, 1, C], broadcast). */
+  private gate(node: GraphNode, ins: (Act | tf.Tensor)[]): Act {
+    const k = node.inputs.findIndex((i) => i.local);
+    const x = ins[k] as Act;
+    const y = tf.mul(x.tensor, ins[1 - k] as tf.Tensor) as tf.Tensor4D;
+    return new Act(x.count, x.height, x.width, y.shape[3], x.top, x.left, x, y);
+  }
+
+  private disposeFrozen(): void {
+    tf.dispose([...this.frozen.values()]);
+    this.frozen.clear();
+  }
+
   /** GlobalAveragePooling2D: the cached sum, minus the cached values of each variant's changed region, plus its new ones. */
   private mean(node: GraphNode, src: Act): tf.Tensor {
     const c = this.caches.get(node.inputs[0])!;
@@ -316,6 +334,7 @@ export class IncrementalModel {
 
   dispose(): void {
     this.disposeRuns();
+    this.disposeFrozen();
     this.caches.clear();
     this.sums.clear();
     this.slices.clear();
