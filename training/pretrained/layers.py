@@ -119,7 +119,7 @@ def convert(src_dir, out_dir, width=455):
         ins = source(n)
         if op == 'Placeholder':
             names[name] = add('image', 'InputLayer', {'batch_input_shape': [None, None, width, 3], 'dtype': 'float32', 'sparse': False}, [])
-        elif op in ('_FusedConv2D', 'FusedDepthwiseConv2dNative') and nodes[ins[0]]['op'] != 'Mean':
+        elif op in ('_FusedConv2D', 'FusedDepthwiseConv2dNative'):  # (the SE block's convolutions are skipped above)
             fused = _fused(n)
             assert fused in (['BiasAdd'], ['BiasAdd', 'Relu']), (name, fused)
             (w, wh), (b, bh) = weight(inputs(n)[1]), weight(inputs(n)[2])

@@ -137,7 +137,13 @@ export function planGraph(model: LayersModel, options: PlanOptions = {}): GraphP
   const gates = order.filter((n) => n.gate);
   if (gates.length) {
     const consumers = new Map<GraphNode, GraphNode[]>();
-    for (const n of order) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+    for (const n of order) {
+      for (const i of n.inputs) {
+        const c = consumers.get(i);
+        if (c) c.push(n);
+        else consumers.set(i, [n]);
+      }
+    }
     const frozen = new Set<GraphNode>();
     const todo = gates.flatMap((g) => g.inputs.filter((i) => fromMean.has(i)));
     while (todo.length) {
