@@ -25,22 +25,18 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from tlnet import _layer, INIT  # noqa: E402
+from graph import read_backbone  # noqa: E402
 
 HS = 5 / 6  # TF.js hardSigmoid(HS * x) == relu6(x + 3) / 6
 
 
 def read_graph(model_dir):
-    j = json.load(open(os.path.join(model_dir, 'model.json')))
-    data = b''.join(open(os.path.join(model_dir, p), 'rb').read() for m in j['weightsManifest'] for p in m['paths'])
-    values, off = {}, 0
-    for w in (w for m in j['weightsManifest'] for w in m['weights']):
-        n = int(np.prod(w['shape'])) if w['shape'] else 1
+    """model.json and its weights (graph.py's reader), each weight as (array, stored as float16)."""
+    j, specs = read_backbone(model_dir, 'model')
+    values = {}
+    for name, (w, raw) in specs.items():
         half = w.get('quantization', {}).get('dtype') == 'float16'
-        dt = '<f2' if half else ('<i4' if w['dtype'] == 'int32' else '<f4')
-        size = np.dtype(dt).itemsize * n
-        values[w['name']] = (np.frombuffer(data[off:off + size], dtype=dt).reshape(w['shape']), half)
-        off += size
-    assert off == len(data), (off, len(data))
+        values[name] = (np.frombuffer(raw, dtype='<f2' if half else ('<i4' if w['dtype'] == 'int32' else '<f4')).reshape(w['shape']), half)
     return j, values
 
 
@@ -107,9 +103,6 @@ def convert(src_dir, out_dir, width=455):
     def source(n):  # the non-constant inputs
         return [i for i in inputs(n) if nodes[i]['op'] != 'Const']
 
-    def weight(name):
-        return values[name]
-
     # hard-swish's first op (x * 1/6) comes before the Add its pattern is matched at
     skip = {n['name'][:-len('add')] + 'mul' for n in graph if n['op'] == 'Add' and n['name'].endswith('hard_swish/add')}
     for n in graph:
@@ -122,7 +115,7 @@ def convert(src_dir, out_dir, width=455):
         elif op in ('_FusedConv2D', 'FusedDepthwiseConv2dNative'):  # (the SE block's convolutions are skipped above)
             fused = _fused(n)
             assert fused in (['BiasAdd'], ['BiasAdd', 'Relu']), (name, fused)
-            (w, wh), (b, bh) = weight(inputs(n)[1]), weight(inputs(n)[2])
+            (w, wh), (b, bh) = values[inputs(n)[1]], values[inputs(n)[2]]
             s = _attr_ints(n, 'strides')
             assert s[0] == s[3] == 1 and s[1] == s[2] and _attr_ints(n, 'dilations') == [1, 1, 1, 1], name
             config = {'kernel_size': list(w.shape[:2]), 'strides': [s[1], s[2]], 'padding': _padding(n),
@@ -160,8 +153,8 @@ def convert(src_dir, out_dir, width=455):
             scalar(p + 'Conv_1/add/y', 3.0)
             scalar(p + 'Conv_1/mul/y', 1 / 6)
             assert sorted(source(nodes[p + 'mul'])) == sorted([p + 'Conv_1/mul', x]), p
-            (w1, h1), (b1, bh1) = weight(inputs(c1)[1]), weight(inputs(c1)[2])
-            (w2, _), (b2, _) = weight(inputs(c2)[1]), weight(inputs(c2)[2])
+            (w1, h1), (b1, bh1) = values[inputs(c1)[1]], values[inputs(c1)[2]]
+            (w2, _), (b2, _) = values[inputs(c2)[1]], values[inputs(c2)[2]]
             base = lname(p + 'se')
             dense = dict(INIT)
             m = add(base + '_mean', 'GlobalAveragePooling2D', {'data_format': 'channels_last'}, [names[x]])
@@ -186,7 +179,7 @@ def convert(src_dir, out_dir, width=455):
             names[name] = add(lname(name), cls, {'data_format': 'channels_last'}, [names[ins[0]]])
         elif op == '_FusedMatMul':
             assert _fused(n) == ['BiasAdd'] and not n['attr']['transpose_a']['b'] and not n['attr']['transpose_b']['b'], name
-            (w, wh), (b, bh) = weight(inputs(n)[1]), weight(inputs(n)[2])
+            (w, wh), (b, bh) = values[inputs(n)[1]], values[inputs(n)[2]]
             names[name] = add(lname(name), 'Dense', dict(INIT, units=int(w.shape[1]), activation='linear', use_bias=True),
                               [names[ins[0]]], [('kernel', w, wh), ('bias', b, bh)])
         elif op == 'Softmax':
