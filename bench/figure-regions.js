@@ -18,7 +18,7 @@ const SHOW = ['image', 'conv1', 'pool1', 'fire4_concat', 'pool4', 'fire8_concat'
 const session = await Session.open({ model, workers: 1 });
 const image = await session.decode(frame);
 const spec = session.inputSpec();
-const scorer = new IncrementalScorer(session.model, session.backend);
+const scorer = new IncrementalScorer(session.model, session.backend, { frameGates: (session.engineInfo.frameGates ?? 0) > 0 });
 await scorer.setFrame({ width: image.width, height: image.height, data: image.data, fill: { kind: 'constant', rgb: [0.5, 0.5, 0.5] }, occluders: [], spec });
 const layers = [];
 scorer.engine.trace = (name, w, map) => {

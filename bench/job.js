@@ -40,7 +40,7 @@ try {
     // where the incremental engine's time goes, on one thread: per layer, and building the input windows
     const image = await session.decode(job.image);
     const spec = session.inputSpec();
-    const scorer = new IncrementalScorer(session.model, session.backend);
+    const scorer = new IncrementalScorer(session.model, session.backend, { frameGates: (session.engineInfo.frameGates ?? 0) > 0 });
     const t0 = performance.now();
     await scorer.setFrame(frameOf(image, spec));
     const setFrameMs = performance.now() - t0;
