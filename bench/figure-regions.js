@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { Session } from '../dist/index.js';
-import { IncrementalScorer } from '../dist/infer/scorer.js';
+import { frameOf, incrementalScorer } from './sweep.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const model = path.resolve(root, '..', 'shared', 'seed-model', 'nexar-squeezenet-a');
@@ -18,8 +18,8 @@ const SHOW = ['image', 'conv1', 'pool1', 'fire4_concat', 'pool4', 'fire8_concat'
 const session = await Session.open({ model, workers: 1 });
 const image = await session.decode(frame);
 const spec = session.inputSpec();
-const scorer = new IncrementalScorer(session.model, session.backend, { frameGates: (session.engineInfo.frameGates ?? 0) > 0 });
-await scorer.setFrame({ width: image.width, height: image.height, data: image.data, fill: { kind: 'constant', rgb: [0.5, 0.5, 0.5] }, occluders: [], spec });
+const scorer = incrementalScorer(session);
+await scorer.setFrame(frameOf(image, spec));
 const layers = [];
 scorer.engine.trace = (name, w, map) => {
   if (SHOW.includes(name)) layers.push({ name, H: map.height, W: map.width, r: [w.top0[0], w.top1[0], w.left0[0], w.left1[0]] });

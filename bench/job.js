@@ -3,15 +3,13 @@
 // usage: node bench/job.js '{"model":..., "image":..., "patch":.., "stride":.., "workers":.., "engine":"full|incremental", "raw":false, "profile":false}'
 import { Session } from '../dist/index.js';
 import { WorkerPool } from '../dist/infer/pool.js';
-import { InProcessScorer, IncrementalScorer } from '../dist/infer/scorer.js';
+import { InProcessScorer } from '../dist/infer/scorer.js';
 import { NO_PATCH } from '../dist/infer/variants.js';
-import { planGrid, patchRect } from '../dist/plan/grid.js';
-import { Preprocessor } from '../dist/image/preprocess.js';
+import { frameOf, incrementalScorer, sweepRects } from './sweep.js';
 
 const job = JSON.parse(process.argv[2]);
 const session = await Session.open({ model: job.model, workers: job.workers, backend: job.backend, batchSize: job.batchSize, engine: job.raw ? 'full' : job.engine });
 const out = { backend: session.backend, workers: session.workers, engine: session.engine };
-const frameOf = (image, spec) => ({ width: image.width, height: image.height, data: image.data, fill: { kind: 'constant', rgb: [0.5, 0.5, 0.5] }, occluders: [], spec });
 try {
   if (job.raw) {
     // raw model throughput: plain batched predict of the unoccluded frame, on the same workers and batch size
@@ -40,14 +38,11 @@ try {
     // where the incremental engine's time goes, on one thread: per layer, and building the input windows
     const image = await session.decode(job.image);
     const spec = session.inputSpec();
-    const scorer = new IncrementalScorer(session.model, session.backend, { frameGates: (session.engineInfo.frameGates ?? 0) > 0 });
+    const scorer = incrementalScorer(session);
     const t0 = performance.now();
     await scorer.setFrame(frameOf(image, spec));
     const setFrameMs = performance.now() - t0;
-    const pre = new Preprocessor(image.width, image.height, spec);
-    const grid = planGrid(image.width, image.height, job.patch, job.stride);
-    const rects = [];
-    for (let i = 0; i < grid.count; i++) if (pre.affected(patchRect(grid, i))) rects.push(patchRect(grid, i));
+    const rects = sweepRects(image, spec, job.patch, job.stride);
     const batch = session.batchSize(spec, image);
     await scorer.score(rects.slice(0, batch)); // warm-up
     scorer.engine.profile = new Map();

@@ -7,9 +7,7 @@
 //
 //   node bench/work.js MODEL IMAGE PATCH STRIDE [caps, e.g. 0.5,0.3]
 import { Session } from '../dist/index.js';
-import { IncrementalScorer } from '../dist/infer/scorer.js';
-import { planGrid, patchRect } from '../dist/plan/grid.js';
-import { Preprocessor } from '../dist/image/preprocess.js';
+import { frameOf, incrementalScorer, sweepRects } from './sweep.js';
 
 const [model, file, patch, stride, caps = ''] = process.argv.slice(2);
 if (!model || !file || !Number(patch) || !Number(stride)) {
@@ -20,12 +18,9 @@ const session = await Session.open({ model, workers: 1, engine: 'incremental' })
 try {
   const image = await session.decode(file);
   const spec = session.inputSpec();
-  const scorer = new IncrementalScorer(session.model, session.backend, { frameGates: (session.engineInfo.frameGates ?? 0) > 0 });
-  await scorer.setFrame({ width: image.width, height: image.height, data: image.data, fill: { kind: 'constant', rgb: [0.5, 0.5, 0.5] }, occluders: [], spec });
-  const pre = new Preprocessor(image.width, image.height, spec);
-  const grid = planGrid(image.width, image.height, Number(patch), Number(stride));
-  const rects = [];
-  for (let i = 0; i < grid.count; i++) if (pre.affected(patchRect(grid, i))) rects.push(patchRect(grid, i));
+  const scorer = incrementalScorer(session);
+  await scorer.setFrame(frameOf(image, spec));
+  const rects = sweepRects(image, spec, Number(patch), Number(stride));
   const layers = new Map(session.model.layers.layers.map((l) => [l.name, l]));
   const perPosition = (name, channels) => {
     const l = layers.get(name);
@@ -43,7 +38,7 @@ try {
   const work = (cap) => trace.reduce((a, t) => a + t.n * t.mac * Math.min(t.h, Math.max(1, Math.ceil(cap * t.H))) * Math.min(t.w, Math.max(1, Math.ceil(cap * t.W))), 0);
   const full = trace.reduce((a, t) => a + t.n * t.mac * t.H * t.W, 0);
   const now = work(1);
-  const out = { model, image: file, variants: rects.length, gates: session.engineInfo.frameGates ? 'frame' : 'exact', gmac: +(now / 1e9).toFixed(1), fullGmac: +(full / 1e9).toFixed(1), ofFull: +(now / full).toFixed(3) };
+  const out = { model, image: file, variants: rects.length, gates: session.planOptions.frameGates ? 'frame' : 'exact', gmac: +(now / 1e9).toFixed(1), fullGmac: +(full / 1e9).toFixed(1), ofFull: +(now / full).toFixed(3) };
   if (caps) out.caps = Object.fromEntries(caps.split(',').map((c) => [c, +(work(Number(c)) / now).toFixed(3)]));
   process.stdout.write(JSON.stringify(out) + '\n');
 } finally {

@@ -17,7 +17,7 @@ import { planGrid, patchRect, type Rect } from './plan/grid.js';
 import { Accumulator, toDrop } from './heatmap/accumulate.js';
 import { runEngine } from './infer/engine.js';
 import { InProcessScorer, localScorer, type Scorer } from './infer/scorer.js';
-import type { Engine } from './infer/incremental/support.js';
+import type { Engine, PlanOptions } from './infer/incremental/support.js';
 import { chooseEngine, type EngineChoice } from './plan/engine.js';
 import type { Prediction, ClassMap, Pass, OcclusionResult } from './result.js';
 import { WorkerPool } from './infer/pool.js';
@@ -138,6 +138,11 @@ export class Session {
     return this.engineInfo.name;
   }
 
+  /** How the incremental engine plans this model (frame gates when its occlude.json asks for them). */
+  get planOptions(): PlanOptions {
+    return { frameGates: (this.engineInfo.frameGates ?? 0) > 0 };
+  }
+
   /** What the engine holds in memory, per variant and per scoring thread (for the memory budget). */
   get footprint(): Footprint {
     return footprint(this.inputSpec(), this.engine, this.engineInfo.cacheBytes ?? 0);
@@ -199,7 +204,7 @@ export class Session {
   private async getScorer(): Promise<Scorer> {
     if (this.scorer) return this.scorer;
     const engine = this.engine;
-    const options = { frameGates: (this.engineInfo.frameGates ?? 0) > 0 };
+    const options = this.planOptions;
     if (engine === 'reference') this.scorer = new ReferenceScorer(this.model, this.backendInfo.name);
     else if (this.workers <= 1) this.scorer = localScorer(this.model, this.backendInfo.name, engine, options);
     else this.scorer = await WorkerPool.start(this.workers, this.backendInfo.name, await this.model.workerSource(), engine, options);
