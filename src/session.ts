@@ -346,7 +346,7 @@ export class Session {
       model: this.modelLabel,
       backend: this.backend,
       engine: this.engine,
-      ...(this.engineInfo.frameGates ? { gates: 'frame' as const } : {}),
+      ...(this.planOptions.frameGates ? { gates: 'frame' as const } : {}),
       labels: this.labels,
       predicted: { class: this.labels[predicted], classIndex: predicted, probability: probs[predicted] },
       class: target.class,

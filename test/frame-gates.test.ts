@@ -202,5 +202,3 @@ describe('occlude.json "incremental": {"gates": "frame"}', () => {
     expect(() => validateMetadata({ incremental: 'frame' })).toThrow(/incremental/);
   });
 });
-
-
