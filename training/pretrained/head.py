@@ -7,7 +7,12 @@ backbone's stride-8 map (expanded_conv_5, 32 channels) and stride-16 map (expand
 
 The head: a 3x3/2 convolution of the stride-8 map (48 filters), concatenated with the stride-16 map,
 a 3x3 and a 1x1 convolution (WIDTH filters, ReLU), global max and mean pooling, one linear layer.
-Padding is TensorFlow's SAME, as in the exported graph."""
+Padding is TensorFlow's SAME, as in the exported graph.
+
+--spatial W adds a training-only loss on the stride-16 map (weight W): a 1x1 classifier of the head's last
+map, where every cell a red or green lamp's box overlaps takes the lamp's state and every other cell `none`
+(the mean loss over lamp cells plus the mean over the other cells). The classifier is not exported: the
+model keeps the form above; the loss only teaches the map where the lamps are."""
 import argparse, json, math, os, sys, time
 import numpy as np
 import torch
@@ -39,10 +44,11 @@ class Head(nn.Module):
         self.fc = nn.Linear(2 * width, 3)
         self.drop = nn.Dropout2d(drop)
 
-    def forward(self, f8, f16):
+    def forward(self, f8, f16, cells=False):
         x = torch.cat([F.relu(self.a(same(f8, 3, 2))), f16], 1)
         x = F.relu(self.c(F.relu(self.b(same(self.drop(x), 3, 1)))))
-        return self.fc(torch.cat([x.amax((2, 3)), x.mean((2, 3))], 1))
+        out = self.fc(torch.cat([x.amax((2, 3)), x.mean((2, 3))], 1))
+        return (out, x) if cells else out
 
     def arrays(self):
         hwio = lambda w: w.detach().permute(2, 3, 1, 0).numpy()  # noqa: E731  OIHW -> HWIO
@@ -65,6 +71,27 @@ def load_features(prefix, n):
 def labels(d, n):
     cases = json.load(open(os.path.join(d, 'manifest.json')))['cases'][:n]
     return torch.tensor([LABELS.index(c['class']) for c in cases])
+
+
+def cell_targets(d, n, h, w, stride=16):
+    """Per-cell classes of the stride-16 map: the state of every red or green lamp whose box overlaps the cell,
+    else none (0). Boxes are in the frame's pixels (455x256, the model's input)."""
+    t = torch.zeros(n, h, w, dtype=torch.uint8)
+    for i, c in enumerate(json.load(open(os.path.join(d, 'manifest.json')))['cases'][:n]):
+        for lamp in c.get('lights', []):
+            if lamp['state'] in ('red', 'green'):
+                x0, y0 = lamp['left'] // stride, lamp['top'] // stride
+                x1 = min((lamp['left'] + lamp['width'] - 1) // stride, w - 1)
+                y1 = min((lamp['top'] + lamp['height'] - 1) // stride, h - 1)
+                t[i, y0:y1 + 1, x0:x1 + 1] = LABELS.index(lamp['state'])
+    return t
+
+
+def cell_loss(logits, t):
+    """The mean cross-entropy over lamp cells plus the mean over the other cells (each 0 when there are none)."""
+    ce = F.cross_entropy(logits, t.long(), reduction='none')
+    lamp = t > 0
+    return (ce[lamp].sum() / lamp.sum().clamp(min=1)) + (ce[~lamp].sum() / (~lamp).sum().clamp(min=1))
 
 
 def one_cycle(net, lr, weight_decay, epochs, n, batch, warm):
@@ -106,6 +133,8 @@ def main():
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--seeds', help='train one head per seed (comma-separated; instead of --seed) and export them all: '
                                     'the model gives the mean of their probabilities')
+    ap.add_argument('--spatial', type=float, default=0.0,
+                    help='weight of the training-only per-cell loss on the stride-16 map (0: none, as shipped)')
     ap.add_argument('--extra', action='append', default=[], metavar='PREFIX,DIR,N',
                     help='more training frames: the prefix of their features (features.mjs), their folder (labels), how many')
     a = ap.parse_args()
@@ -118,10 +147,16 @@ def main():
     log(f'torch {torch.__version__}, threads {a.threads}, seed{"s" if len(seeds) > 1 else ""} {",".join(map(str, seeds))}')
     tr8, tr16 = load_features(os.path.join(a.features, 'train'), a.n_train)
     ytr = labels(a.train, a.n_train)
+    h16, w16 = tr16.shape[2:]
+    ctr = cell_targets(a.train, a.n_train, h16, w16) if a.spatial else None
     for spec in a.extra:
         prefix, d, n = spec.split(',')
         e8, e16 = load_features(prefix, int(n))
         tr8, tr16, ytr = torch.cat([tr8, e8]), torch.cat([tr16, e16]), torch.cat([ytr, labels(d, int(n))])
+        if a.spatial:
+            ctr = torch.cat([ctr, cell_targets(d, int(n), h16, w16)])
+    if a.spatial:
+        log(f'per-cell loss, weight {a.spatial}: {int((ctr > 0).sum())} lamp cells of {ctr.numel()}')
     va8, va16 = load_features(os.path.join(a.features, 'val'), a.n_val)
     yva = labels(a.val, a.n_val)
     log(f'features: train {tuple(tr8.shape)} + {tuple(tr16.shape)}, val {len(yva)}; loaded in {time.time() - t0:.0f}s')
@@ -129,11 +164,12 @@ def main():
     for seed in seeds:
         torch.manual_seed(seed)
         net = Head(a.width)
+        cells = nn.Conv2d(a.width, 3, 1) if a.spatial else None  # training only, not exported
         if len(seeds) > 1:
             log(f'head {len(nets) + 1} of {len(seeds)}, seed {seed}')
         log(f'head parameters: {sum(p.numel() for p in net.parameters())}')
         n = len(ytr)
-        opt, sched = one_cycle(net, a.lr, 1e-3, a.epochs, n, a.batch, 0.15)
+        opt, sched = one_cycle(nn.ModuleList([net, cells]) if cells else net, a.lr, 1e-3, a.epochs, n, a.batch, 0.15)
         for ep in range(a.epochs):
             net.train()
             te = time.time()
@@ -142,9 +178,15 @@ def main():
             for s in range(0, n, a.batch):
                 idx = perm[s:s + a.batch]
                 f8, f16 = tr8[idx].float(), tr16[idx].float()
+                t = ctr[idx] if cells else None
                 if torch.rand(1) < 0.5:  # a mirrored frame's features, roughly
                     f8, f16 = f8.flip(3), f16.flip(3)
-                loss = F.cross_entropy(net(f8, f16), ytr[idx], label_smoothing=0.05)
+                    t = t.flip(2) if cells else None
+                if cells:
+                    out, x = net(f8, f16, cells=True)
+                    loss = F.cross_entropy(out, ytr[idx], label_smoothing=0.05) + a.spatial * cell_loss(cells(x), t)
+                else:
+                    loss = F.cross_entropy(net(f8, f16), ytr[idx], label_smoothing=0.05)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
