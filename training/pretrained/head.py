@@ -6,7 +6,8 @@ backbone's stride-8 map (expanded_conv_5, 32 channels) and stride-16 map (expand
   python3 training/pretrained/head.py --features F --train DIR --val DIR --backbone DIR --out models/X
 
 The head: a 3x3/2 convolution of the stride-8 map (48 filters), concatenated with the stride-16 map,
-a 3x3 and a 1x1 convolution (WIDTH filters, ReLU), global max and mean pooling, one linear layer.
+a 3x3 and a 1x1 convolution (WIDTH filters, ReLU), global max and mean pooling, one linear layer
+(--pool mean: the mean only).
 Padding is TensorFlow's SAME, as in the exported graph.
 
 --spatial W adds a training-only loss on the stride-16 map (weight W): a 1x1 classifier of the head's last
@@ -36,8 +37,9 @@ def same(x, k, s):
 
 
 class Head(nn.Module):
-    def __init__(self, width=128, a=48, drop=0.1):
+    def __init__(self, width=128, a=48, drop=0.1, pool='max,mean'):
         super().__init__()
+        self.pool_max = pool == 'max,mean'  # 'mean': the max-pooled half reaches the classifier as zeros
         self.a = nn.Conv2d(C8, a, 3, 2)
         self.b = nn.Conv2d(a + C16, width, 3)
         self.c = nn.Conv2d(width, width, 1)
@@ -47,7 +49,8 @@ class Head(nn.Module):
     def forward(self, f8, f16, cells=False):
         x = torch.cat([F.relu(self.a(same(f8, 3, 2))), f16], 1)
         x = F.relu(self.c(F.relu(self.b(same(self.drop(x), 3, 1)))))
-        out = self.fc(torch.cat([x.amax((2, 3)), x.mean((2, 3))], 1))
+        top = x.amax((2, 3)) if self.pool_max else torch.zeros_like(x[:, :, 0, 0])
+        out = self.fc(torch.cat([top, x.mean((2, 3))], 1))
         return (out, x) if cells else out
 
     def arrays(self):
@@ -55,7 +58,15 @@ class Head(nn.Module):
         return {'a_w': hwio(self.a.weight), 'a_b': self.a.bias.detach().numpy(),
                 'b_w': hwio(self.b.weight), 'b_b': self.b.bias.detach().numpy(),
                 'c_w': hwio(self.c.weight), 'c_b': self.c.bias.detach().numpy(),
-                'fc_w': self.fc.weight.detach().t().numpy(), 'fc_b': self.fc.bias.detach().numpy()}
+                'fc_w': self.fc_w(), 'fc_b': self.fc.bias.detach().numpy()}
+
+    def fc_w(self):
+        """The classifier's weights, [max half; mean half] x 3; with pool 'mean' the max half is written as zeros, so
+        the exported graph (which keeps both poolings) computes what was trained."""
+        w = self.fc.weight.detach().t().numpy().copy()
+        if not self.pool_max:
+            w[:w.shape[0] // 2] = 0
+        return w
 
 
 def load_features(prefix, n):
@@ -133,6 +144,9 @@ def main():
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--seeds', help='train one head per seed (comma-separated; instead of --seed) and export them all: '
                                     'the model gives the mean of their probabilities')
+    ap.add_argument('--pool', choices=['max,mean', 'mean'], default='max,mean',
+                    help="the heads' global pooling: max and mean (shipped), or mean only (the exported graph keeps "
+                         "the max pooling, with zero weights)")
     ap.add_argument('--spatial', type=float, default=0.0,
                     help='weight of the training-only per-cell loss on the stride-16 map (0: none, as shipped)')
     ap.add_argument('--extra', action='append', default=[], metavar='PREFIX,DIR,N',
@@ -163,7 +177,7 @@ def main():
     nets = []
     for seed in seeds:
         torch.manual_seed(seed)
-        net = Head(a.width)
+        net = Head(a.width, pool=a.pool)
         cells = nn.Conv2d(a.width, 3, 1) if a.spatial else None  # training only, not exported
         if len(seeds) > 1:
             log(f'head {len(nets) + 1} of {len(seeds)}, seed {seed}')
