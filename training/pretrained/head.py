@@ -46,12 +46,12 @@ class Head(nn.Module):
         self.fc = nn.Linear(2 * width, 3)
         self.drop = nn.Dropout2d(drop)
 
-    def forward(self, f8, f16, cells=False):
+    def forward(self, f8, f16, with_map=False):
         x = torch.cat([F.relu(self.a(same(f8, 3, 2))), f16], 1)
         x = F.relu(self.c(F.relu(self.b(same(self.drop(x), 3, 1)))))
         top = x.amax((2, 3)) if self.pool_max else torch.zeros_like(x[:, :, 0, 0])
         out = self.fc(torch.cat([top, x.mean((2, 3))], 1))
-        return (out, x) if cells else out
+        return (out, x) if with_map else out
 
     def arrays(self):
         hwio = lambda w: w.detach().permute(2, 3, 1, 0).numpy()  # noqa: E731  OIHW -> HWIO
@@ -161,7 +161,7 @@ def main():
     log(f'torch {torch.__version__}, threads {a.threads}, seed{"s" if len(seeds) > 1 else ""} {",".join(map(str, seeds))}')
     tr8, tr16 = load_features(os.path.join(a.features, 'train'), a.n_train)
     ytr = labels(a.train, a.n_train)
-    h16, w16 = tr16.shape[2:]
+    h16, w16 = tr16.shape[2:]  # the per-cell targets' grid
     ctr = cell_targets(a.train, a.n_train, h16, w16) if a.spatial else None
     for spec in a.extra:
         prefix, d, n = spec.split(',')
@@ -197,7 +197,7 @@ def main():
                     f8, f16 = f8.flip(3), f16.flip(3)
                     t = t.flip(2) if cells else None
                 if cells:
-                    out, x = net(f8, f16, cells=True)
+                    out, x = net(f8, f16, with_map=True)
                     loss = F.cross_entropy(out, ytr[idx], label_smoothing=0.05) + a.spatial * cell_loss(cells(x), t)
                 else:
                     loss = F.cross_entropy(net(f8, f16), ytr[idx], label_smoothing=0.05)
