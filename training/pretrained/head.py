@@ -7,7 +7,7 @@ backbone's stride-8 map (expanded_conv_5, 32 channels) and stride-16 map (expand
 
 The head: a 3x3/2 convolution of the stride-8 map (48 filters), concatenated with the stride-16 map,
 a 3x3 and a 1x1 convolution (WIDTH filters, ReLU), global max and mean pooling, one linear layer
-(--pool mean: the mean only).
+(--pool mean: the mean only; --pool-drop P: in training the max half is zeroed for a share P of the frames).
 Padding is TensorFlow's SAME, as in the exported graph.
 
 --spatial W adds a training-only loss on the stride-16 map (weight W): a 1x1 classifier of the head's last
@@ -37,9 +37,10 @@ def same(x, k, s):
 
 
 class Head(nn.Module):
-    def __init__(self, width=128, a=48, drop=0.1, pool='max,mean'):
+    def __init__(self, width=128, a=48, drop=0.1, pool='max,mean', pool_drop=0.0):
         super().__init__()
         self.pool_max = pool == 'max,mean'  # 'mean': the max-pooled half reaches the classifier as zeros
+        self.pool_drop = pool_drop  # in training, the share of frames whose max-pooled half is zeroed
         self.a = nn.Conv2d(C8, a, 3, 2)
         self.b = nn.Conv2d(a + C16, width, 3)
         self.c = nn.Conv2d(width, width, 1)
@@ -50,6 +51,8 @@ class Head(nn.Module):
         x = torch.cat([F.relu(self.a(same(f8, 3, 2))), f16], 1)
         x = F.relu(self.c(F.relu(self.b(same(self.drop(x), 3, 1)))))
         top = x.amax((2, 3)) if self.pool_max else torch.zeros_like(x[:, :, 0, 0])
+        if self.training and self.pool_drop:
+            top = top * (torch.rand(len(top), 1) >= self.pool_drop)
         out = self.fc(torch.cat([top, x.mean((2, 3))], 1))
         return (out, x) if with_map else out
 
@@ -147,6 +150,9 @@ def main():
     ap.add_argument('--pool', choices=['max,mean', 'mean'], default='max,mean',
                     help="the heads' global pooling: max and mean (shipped), or mean only (the exported graph keeps "
                          "the max pooling, with zero weights)")
+    ap.add_argument('--pool-drop', type=float, default=0.0,
+                    help='in training, zero the max-pooled half for this share of the frames, so that the mean half '
+                         'must classify alone too (0: as shipped)')
     ap.add_argument('--spatial', type=float, default=0.0,
                     help='weight of the training-only per-cell loss on the stride-16 map (0: none, as shipped)')
     ap.add_argument('--extra', action='append', default=[], metavar='PREFIX,DIR,N',
@@ -177,7 +183,7 @@ def main():
     nets = []
     for seed in seeds:
         torch.manual_seed(seed)
-        net = Head(a.width, pool=a.pool)
+        net = Head(a.width, pool=a.pool, pool_drop=a.pool_drop)
         cells = nn.Conv2d(a.width, 3, 1) if a.spatial else None  # training only, not exported
         if len(seeds) > 1:
             log(f'head {len(nets) + 1} of {len(seeds)}, seed {seed}')
