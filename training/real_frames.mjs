@@ -82,7 +82,7 @@ const summary = {
   dashcam: `${dc.filter((r) => r.right).length}/${dc.length}`,
   both: `${rows.filter((r) => r.right).length}/${rows.length}`,
   pointing: `${hits}/${pg.length} within ${RADIUS} px (right class, frames with boxes)`,
-  missesBelowTheLamp: pg.filter((r) => r.distance > RADIUS && r.below).length,
+  missesBelowTheLamp: pg.filter((r) => r.below).length,
 };
 console.log(JSON.stringify(summary));
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ summary, rows }, null, 1) + '\n');
