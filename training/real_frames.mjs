@@ -26,7 +26,6 @@ const jsonOut = opt('--json', null);
 const shared = resolve(opt('--shared', '../shared'));
 const model = resolve(args[0] ?? 'models/traffic-light');
 const RADIUS = 15;
-const HALF_PATCH = 32;
 
 function check(manifest) {
   let out;
@@ -40,10 +39,12 @@ function check(manifest) {
 
 // distance from a point to a box (0 inside)
 const dist = (x, y, b) => Math.hypot(Math.max(b.left - x, 0, x - (b.left + b.width - 1)), Math.max(b.top - y, 0, y - (b.top + b.height - 1)));
-// a point under a box, at most half a patch to its left or right
+const realvalManifest = join(shared, 'realval', 'manifest.json');
+// a point under a box, at most half a patch (the manifest's) to its left or right
+const HALF_PATCH = JSON.parse(readFileSync(realvalManifest, 'utf8')).patch / 2;
 const isBelow = (x, y, b) => y > b.top + b.height - 1 && x >= b.left - HALF_PATCH && x <= b.left + b.width - 1 + HALF_PATCH;
 
-const realval = check(join(shared, 'realval', 'manifest.json'));
+const realval = check(realvalManifest);
 // dashcam: classes from reference.json (its `true_class` per frame), no boxes
 const ref = JSON.parse(readFileSync(join(shared, 'dashcam', 'reference', 'reference.json'), 'utf8'));
 const dir = mkdtempSync(join(tmpdir(), 'occ-real-'));
