@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * npm run synth -- --count N --seed S --out DIR [--size WxH] [--start I] [--concurrency C] [--looks]
+ * npm run synth -- --count N --seed S --out DIR [--size WxH] [--start I] [--concurrency C] [--looks] [--bonnet]
  * npm run fixtures                  (= npm run synth -- --fixtures --out fixtures)
  *
  * Writes N procedurally generated dash-cam frames (JPEG) and DIR/manifest.json.
@@ -9,6 +9,8 @@
  * --looks: half the frames get a camera look of their lit lamps (CameraLook in scene.ts: clipped,
  * desaturated, hue-shifted lamps); the other half, and every frame without --looks, are the same
  * bytes as without it.
+ * --bonnet: half the frames get the car's bonnet with the lit lamps' reflections in it (drawBonnet in
+ * scene.ts); the same rule of bytes holds.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,6 +30,7 @@ export interface SynthArgs {
   concurrency: number;
   fixtures: boolean;
   looks: boolean;
+  bonnet: boolean;
 }
 
 function int(s: string): number {
@@ -55,17 +58,18 @@ export function parseArgs(argv: string[], writeErr: (s: string) => void = (s) =>
     .option('--concurrency <c>', 'frames rendered at once', int, 2)
     .option('--fixtures', "the named fixture cases (the test suite's fixtures/)")
     .option('--looks', 'camera looks (clipped, desaturated, hue-shifted lamps) on half the frames')
+    .option('--bonnet', "the car's bonnet, with the lit lamps' reflections in it, on half the frames")
     .exitOverride((err) => {
       throw new CommanderError(err.exitCode === 0 ? 0 : 2, err.code, err.message);
     })
     .configureOutput({ writeErr });
   program.parse(argv, { from: 'user' });
-  const o = program.opts<{ count: number; seed: number; out?: string; size: { width: number; height: number }; start: number; concurrency: number; fixtures?: boolean; looks?: boolean }>();
+  const o = program.opts<{ count: number; seed: number; out?: string; size: { width: number; height: number }; start: number; concurrency: number; fixtures?: boolean; looks?: boolean; bonnet?: boolean }>();
   const fixtures = o.fixtures === true;
   const out = o.out ?? (fixtures ? 'fixtures' : '');
   if (!out) program.error('error: --out is required', { exitCode: 2 });
   if (!fixtures && o.count <= 0) program.error('error: --count must be positive', { exitCode: 2 });
-  return { count: o.count, seed: o.seed, out, width: o.size.width, height: o.size.height, start: o.start, concurrency: Math.max(1, o.concurrency), fixtures, looks: o.looks === true };
+  return { count: o.count, seed: o.seed, out, width: o.size.width, height: o.size.height, start: o.start, concurrency: Math.max(1, o.concurrency), fixtures, looks: o.looks === true, bonnet: o.bonnet === true };
 }
 
 async function pool<T>(n: number, conc: number, fn: (i: number) => Promise<T>): Promise<T[]> {
@@ -109,13 +113,13 @@ export async function synth(a: SynthArgs): Promise<void> {
       return caseOf(spec.image, frame, spec.note, spec.knownMiss);
     });
   } else {
-    command = `npm run synth -- --count ${a.count} --seed ${a.seed} --size ${a.width}x${a.height}${a.start ? ` --start ${a.start}` : ''}${a.looks ? ' --looks' : ''}`;
+    command = `npm run synth -- --count ${a.count} --seed ${a.seed} --size ${a.width}x${a.height}${a.start ? ` --start ${a.start}` : ''}${a.looks ? ' --looks' : ''}${a.bonnet ? ' --bonnet' : ''}`;
     const digits = Math.max(5, String(a.start + a.count - 1).length);
     let done = 0;
     cases = await pool(a.count, a.concurrency, async (i) => {
       const idx = a.start + i;
       const image = `frame-${String(idx).padStart(digits, '0')}.jpg`;
-      const frame = await generateFrame(a.seed, idx, { width: a.width, height: a.height }, a.looks);
+      const frame = await generateFrame(a.seed, idx, { width: a.width, height: a.height }, a.looks, a.bonnet);
       await writeFile(join(a.out, image), frame.jpeg);
       if (++done % 500 === 0) process.stderr.write(`synth: ${done}/${a.count}\n`);
       return caseOf(image, frame);

@@ -85,11 +85,12 @@ export async function lampVisibility(scene: Scene, jpeg: Buffer, width: number, 
 /**
  * Generate one frame: fully determined by (seed, index, options). `cameraLooks`: draw the frame's
  * camera look (drawCameraLook, from its own Rng) unless options give one; the fixtures go without.
+ * `bonnet`: the bonnet and the lamps' reflections in it (drawBonnet in scene.ts, from its own Rng).
  */
-export async function generateFrame(seed: number, index: number, opts: SceneOptions, cameraLooks = false): Promise<Frame> {
+export async function generateFrame(seed: number, index: number, opts: SceneOptions, cameraLooks = false, bonnet = false): Promise<Frame> {
   const rng = new Rng(seed, index);
   const look = opts.look ?? (cameraLooks ? drawCameraLook(new Rng(seed, index, 0x10c4)) : undefined);
-  const scene = buildScene(rng, { ...opts, look });
+  const scene = buildScene(rng, { ...opts, look, bonnet: opts.bonnet ?? (bonnet ? new Rng(seed, index, 0xb0e7) : undefined) });
   const jpeg = await renderScene(scene, opts.width, opts.height, new Rng(seed, index, 0x5eed));
   const visibility = await lampVisibility(scene, jpeg, opts.width, opts.height, new Rng(seed, index, 0x5eed));
   return { jpeg, scene, visibility };

@@ -42,6 +42,12 @@ export interface SceneOptions {
    * the scene is the same bytes as before looks existed (the fixtures use it).
    */
   look?: CameraLook;
+  /**
+   * Draw the car's bonnet in the lower frame with the lit lamps mirrored in it, and sometimes
+   * coloured blobs that mirror nothing in view (drawBonnet), all from this Rng. Absent: the scene
+   * is the same bytes as before the option existed.
+   */
+  bonnet?: Rng;
 }
 
 /**
@@ -809,6 +815,49 @@ function glowFor(c: Ctx, t: TLSpec): string {
 }
 
 
+/**
+ * The car's bonnet, seen through the windscreen at the bottom of the frame, on half the frames
+ * (the other half get nothing from this function). A real dash-cam behind a windscreen sees each lit
+ * lamp a second time there: a dim, soft blob of the lamp's colour on the bonnet, roughly straight
+ * below it (the test-lot camera of ../shared/realval shows one under most of its lamps). Drawn here
+ * under 80% of the lit lamps; and, so that such a blob is no evidence of the frame's class, on 35%
+ * of the frames one or two blobs of a random lamp colour that mirror nothing in view (a lamp above
+ * the frame, a brake light) whatever the class. The bonnet's top stays below every light's box, so it
+ * never hides a lamp the label counts. Everything is drawn from `rr`, so the rest of the scene is the
+ * same as without the bonnet.
+ */
+function drawBonnet(c: Ctx, rr: Rng, tls: TLSpec[], lights: LightInfo[]): string {
+  const { W, H } = c;
+  if (rr.chance(0.5)) return '';
+  const lowest = lights.reduce((m, l) => Math.max(m, l.top + l.height), 0);
+  const top = Math.max(H * rr.range(0.68, 0.9), lowest + 0.02 * H);
+  if (top > H * 0.94) return '';
+  const g = rr.range(25, 95);
+  const tint = rr.range(0.9, 1.15);
+  let s = `<path d="M0,${f2(H)} L0,${f2(top + rr.range(0, 0.02) * H)} Q${f2(W / 2)},${f2(top - rr.range(0, 0.03) * H)} ${f2(W)},${f2(top + rr.range(0, 0.02) * H)} L${f2(W)},${f2(H)} Z" fill="${c.shade([g, g, g * tint])}"/>`;
+  const look = c.look ? { ...c.look, rng: rr } : undefined;
+  const blob = (x: number, r: number, col: RGB): string => {
+    const y = top + rr.range(0.01, 0.08) * H + r;
+    const ry = r * rr.range(0.45, 0.9);
+    return `<ellipse cx="${f2(x)}" cy="${f2(y)}" rx="${f2(r * 2.2)}" ry="${f2(ry * 2.2)}" fill="${c.glow(col, rr.range(0.4, 0.85), 0.3)}"/>` + `<ellipse cx="${f2(x)}" cy="${f2(y)}" rx="${f2(r)}" ry="${f2(ry)}" fill="${hex(mix(col, [255, 255, 255], rr.range(0, 0.4)))}" opacity="${f2(rr.range(0.5, 1))}"/>`;
+  };
+  for (const t of tls) {
+    if ((t.state !== 'red' && t.state !== 'green') || !rr.chance(0.8)) continue;
+    const vertical = t.orientation === 'vertical';
+    const li = t.state === 'red' ? 0 : 2;
+    const cx = vertical ? t.x + t.w / 2 : t.x + (t.w * (li + 0.5)) / 3;
+    const short = vertical ? t.w : t.h;
+    s += lit(blob(cx + rr.range(-0.015, 0.015) * W, Math.max(short * 0.35 * rr.range(0.6, 1.3), 1.6), lampColor(rr, t.state, look, 0.3)));
+  }
+  if (rr.chance(0.35)) {
+    for (let n = rr.int(1, 2); n > 0; n--) {
+      const col = rr.chance(0.4) ? lampColor(rr, 'red', look, 0.3) : rr.chance(0.6) ? lampColor(rr, 'green', look, 0.3) : rr.pick<RGB>([[255, 190, 60], [255, 250, 235]]);
+      s += blob(rr.range(0.03, 0.97) * W, (H / 256) * rr.range(1.5, 6), col);
+    }
+  }
+  return s;
+}
+
 const camHeight = (c: Ctx): number => c.camH;
 
 // ---------------------------------------------------------------------------
@@ -1075,6 +1124,7 @@ export function buildScene(rng: Rng, opts: SceneOptions): Scene {
   if (time === 'dusk' && rng.chance(0.4)) {
     near += circle(rng.range(0, W), yh - rng.range(0, 20) * k, H * rng.range(0.2, 0.6), c.glow([255, 190, 120], rng.range(0.4, 0.8), 0.15));
   }
+  if (opts.bonnet) near += drawBonnet(c, opts.bonnet, tls, lights);
   // vignette
   if (rng.chance(0.6)) {
     const id = 'vig';

@@ -139,7 +139,8 @@ describe('synth CLI', () => {
     expect(err(['--count', '2', '--out', 'x', '--size', '10x10']).exitCode).toBe(2);
     expect(err(['--count', 'many', '--out', 'x']).exitCode).toBe(2);
     expect(said).toMatch(/--count must be positive[^]*--size too small[^]*not an integer: many/);
-    expect(parseArgs(['--fixtures'])).toMatchObject({ fixtures: true, out: 'fixtures', width: 455, height: 256, concurrency: 2 });
+    expect(parseArgs(['--fixtures'])).toMatchObject({ fixtures: true, out: 'fixtures', width: 455, height: 256, concurrency: 2, looks: false, bonnet: false });
+    expect(parseArgs(['--count', '3', '--out', 'x', '--bonnet'])).toMatchObject({ count: 3, looks: false, bonnet: true });
   });
 });
 
