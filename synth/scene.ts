@@ -796,14 +796,21 @@ function drawTrafficLight(c: Ctx, t: TLSpec, plate: boolean, housingCol: RGB): s
   return s;
 }
 
+/** The centre of a lit light's lamp (red: the first of three, green: the third) and the housing's short side. */
+function litLamp(t: TLSpec): { cx: number; cy: number; short: number } {
+  const vertical = t.orientation === 'vertical';
+  const li = t.state === 'red' ? 0 : 2;
+  return {
+    cx: vertical ? t.x + t.w / 2 : t.x + (t.w * (li + 0.5)) / 3,
+    cy: vertical ? t.y + (t.h * (li + 0.5)) / 3 : t.y + t.h / 2,
+    short: vertical ? t.w : t.h,
+  };
+}
+
 function glowFor(c: Ctx, t: TLSpec): string {
   const { rng, time } = c;
   if (t.state !== 'red' && t.state !== 'green') return '';
-  const vertical = t.orientation === 'vertical';
-  const li = t.state === 'red' ? 0 : 2;
-  const cx = vertical ? t.x + t.w / 2 : t.x + (t.w * (li + 0.5)) / 3;
-  const cy = vertical ? t.y + (t.h * (li + 0.5)) / 3 : t.y + t.h / 2;
-  const short = vertical ? t.w : t.h;
+  const { cx, cy, short } = litLamp(t);
   const look = c.look;
   // the halo keeps more of the lamp's colour than its clipped disc
   const col = lampColor(rng, t.state, look, 0.4);
@@ -843,10 +850,7 @@ function drawBonnet(c: Ctx, rr: Rng, tls: TLSpec[], lights: LightInfo[]): string
   };
   for (const t of tls) {
     if ((t.state !== 'red' && t.state !== 'green') || !rr.chance(0.8)) continue;
-    const vertical = t.orientation === 'vertical';
-    const li = t.state === 'red' ? 0 : 2;
-    const cx = vertical ? t.x + t.w / 2 : t.x + (t.w * (li + 0.5)) / 3;
-    const short = vertical ? t.w : t.h;
+    const { cx, short } = litLamp(t);
     s += lit(blob(cx + rr.range(-0.015, 0.015) * W, Math.max(short * 0.35 * rr.range(0.6, 1.3), 1.6), lampColor(rr, t.state, look, 0.3)));
   }
   if (rr.chance(0.35)) {
