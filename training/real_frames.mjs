@@ -61,7 +61,7 @@ for (const [set, res] of [['realval', realval], ['dashcam', dashcam]]) {
     let below = false;
     if (r.minimum && r.evidence && r.evidence.length) {
       d = Math.min(...r.evidence.map((b) => dist(r.minimum.x, r.minimum.y, b)));
-      below = d > RADIUS && r.evidence.some((b) => isBelow(r.minimum.x, r.minimum.y, b));
+      below = right && d > RADIUS && r.evidence.some((b) => isBelow(r.minimum.x, r.minimum.y, b));
     }
     rows.push({ set, image: r.image.split('/').pop(), true: r.expected, predicted: r.predicted, probability: r.probability, right, minimum: r.minimum ? [r.minimum.x, r.minimum.y] : null, distance: d, below });
   }
