@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""A lower prior of `none`: p'(c) proportional to p(c) * exp(-d [c = none]), the same as lowering the final
+layer's `none` bias by d (exactly so for one softmax head). Issue #18: on real frames the models call lit lamps
+`none` more often than on generated ones; this measures how far a shifted prior moves that, and what it costs.
+
+  python3 training/prior.py curve --shared ../shared --choose val NAME=PRED.jsonl ...
+  python3 training/prior.py write SRC DST D
+
+`curve`: each PRED.jsonl is `occlude predict --json` of a folder of frames. A frame's true class comes from the
+manifest.json beside it (generated sets, ../shared/realval) or, by file name, from ../shared/realval's manifest and
+../shared/dashcam/reference/reference.json (the dash-cam frames, and copies of the real frames such as mirrored ones).
+It prints the accuracy of every set for d = 0, 0.1, ..., 4.0, and the d chosen on the set named by --choose alone: the
+largest d whose accuracy there is at least the unshifted accuracy minus --tolerance points (default 0.3). Then the
+frames each set gets wrong at d = 0 and at the chosen d.
+
+`write`: copies the LayersModel folder SRC to DST with D taken off the `none` bias of every 3-unit Dense layer that a
+softmax follows (its own activation, or an Activation layer after it): the default model has one, traffic-light-coco
+two (one per head, before their probabilities are averaged, so there the shift is not exactly the `curve` one)."""
+import argparse, json, math, os, shutil, sys
+
+import numpy as np
+
+
+def truths(shared):
+    t = {c['image']: c['class'] for c in json.load(open(os.path.join(shared, 'realval', 'manifest.json')))['cases']}
+    ref = json.load(open(os.path.join(shared, 'dashcam', 'reference', 'reference.json')))
+    for k, v in ref['frames'].items():
+        t[os.path.basename(v.get('image', k))] = v.get('true_class', v.get('class'))  # as real_frames.mjs reads it
+    return t
+
+
+def load(path, shared_truth):
+    rows, manifests = [], {}
+    for line in open(path):
+        r = json.loads(line)
+        if 'probabilities' not in r:
+            sys.exit(f'{path}: a line without probabilities (a failed frame?): {line.strip()[:200]}')
+        folder, name = os.path.split(r['image'])
+        if folder not in manifests:
+            m = os.path.join(folder, 'manifest.json')
+            manifests[folder] = {c['image']: c['class'] for c in json.load(open(m))['cases']} if os.path.exists(m) else {}
+        truth = manifests[folder].get(name, shared_truth.get(name))
+        if truth is None:
+            sys.exit(f'{path}: no true class for {r["image"]}')
+        rows.append((name, truth, r['probabilities']))
+    if not rows:
+        sys.exit(f'{path}: no predictions')
+    return rows
+
+
+def shifted(p, d):
+    q = dict(p)
+    q['none'] *= math.exp(-d)
+    s = sum(q.values())
+    c = max(q, key=q.get)
+    return c, q[c] / s
+
+
+def right(rows, d):
+    return sum(shifted(p, d)[0] == t for _, t, p in rows)
+
+
+def curve(a):
+    shared_truth = truths(a.shared)
+    sets = {}
+    for s in a.sets:
+        name, path = s.split('=', 1)
+        sets[name] = load(path, shared_truth)
+    if a.choose not in sets:
+        sys.exit(f'--choose {a.choose}: no set of that name')
+    grid = [i / 10 for i in range(41)]
+    pct = lambda rows, d: 100 * right(rows, d) / len(rows)  # noqa: E731
+    print('d    ' + '  '.join(f'{n} ({len(r)})' for n, r in sets.items()))
+    for d in grid:
+        print(f'{d:.1f}  ' + '  '.join(f'{right(r, d)} ({pct(r, d):.1f}%)' for r in sets.values()))
+    base = pct(sets[a.choose], 0)
+    chosen = max(d for d in grid if pct(sets[a.choose], d) >= base - a.tolerance - 1e-9)
+    print(f'\nchosen on {a.choose} alone (the largest d within {a.tolerance} points of d = 0): d = {chosen:.1f}')
+    print('  ' + ', '.join(f'{n} {right(r, chosen)}/{len(r)}' for n, r in sets.items()))
+    for n, r in sets.items():
+        if len(r) > 100:
+            continue
+        for d in (0, chosen):
+            wrong = [f'{f} {t}->{c} {q:.2f}' for f, t, p in r for c, q in [shifted(p, d)] if c != t]
+            print(f'{n} at d = {d:.1f}, wrong {len(wrong)}: ' + '; '.join(wrong))
+
+
+def write(a):
+    model = json.load(open(os.path.join(a.src, 'model.json')))
+    labels = json.load(open(os.path.join(a.src, 'occlude.json')))['labels']
+    if labels[0] != 'none':
+        sys.exit(f'{a.src}: the first label is {labels[0]!r}, not none')
+    topo = model['modelTopology']
+    layers = (topo.get('model_config') or topo)['config']['layers']
+    feeds = {}
+    for layer in layers:
+        for node in layer.get('inbound_nodes', []):
+            for inbound in node:
+                feeds.setdefault(inbound[0], []).append(layer)
+    targets = []
+    for layer in layers:
+        c = layer['config']
+        if layer['class_name'] != 'Dense' or c.get('units') != 3:
+            continue
+        if c.get('activation') == 'softmax' or any(
+                n['class_name'] == 'Activation' and n['config'].get('activation') == 'softmax' for n in feeds.get(c['name'], [])):
+            targets.append(c['name'] + '/bias')
+    if not targets:
+        sys.exit(f'{a.src}: no 3-unit Dense layer followed by a softmax')
+    groups = model['weightsManifest']
+    if len(groups) != 1 or groups[0]['paths'] != ['weights.bin']:
+        sys.exit(f'{a.src}: expected one weights.bin')
+    raw = bytearray(open(os.path.join(a.src, 'weights.bin'), 'rb').read())
+    size = {'float32': 4, 'float16': 2, 'uint16': 2, 'uint8': 1}
+    off, done = 0, []
+    for w in groups[0]['weights']:
+        q = w.get('quantization')
+        n = int(np.prod(w['shape'])) * size[q['dtype'] if q else w['dtype']]
+        if w['name'] in targets:
+            if q or w['dtype'] != 'float32':
+                sys.exit(f'{a.src}: {w["name"]} is not plain float32')
+            b = np.frombuffer(bytes(raw[off:off + n]), dtype='<f4').copy()
+            print(f'{w["name"]}: {b.tolist()} -> ', end='')
+            b[0] -= a.d
+            print(b.tolist())
+            raw[off:off + n] = b.astype('<f4').tobytes()
+            done.append(w['name'])
+        off += n
+    if off != len(raw) or sorted(done) != sorted(targets):
+        sys.exit(f'{a.src}: weights.bin holds {len(raw)} bytes, the manifest {off}; changed {done} of {targets}')
+    shutil.copytree(a.src, a.dst, dirs_exist_ok=True)
+    open(os.path.join(a.dst, 'weights.bin'), 'wb').write(raw)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    c = sub.add_parser('curve')
+    c.add_argument('--shared', default='../shared')
+    c.add_argument('--choose', required=True, help='the set d is chosen on (generated validation frames)')
+    c.add_argument('--tolerance', type=float, default=0.3)
+    c.add_argument('sets', nargs='+', metavar='NAME=PRED.jsonl')
+    w = sub.add_parser('write')
+    w.add_argument('src')
+    w.add_argument('dst')
+    w.add_argument('d', type=float)
+    a = ap.parse_args()
+    curve(a) if a.cmd == 'curve' else write(a)
+
+
+if __name__ == '__main__':
+    main()
