@@ -20,6 +20,9 @@ import argparse, json, math, os, shutil, sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'pretrained'))
+import graph  # noqa: E402  (read_backbone: a TF.js model's weights, split by its manifest)
+
 
 def truths(shared):
     t = {c['image']: c['class'] for c in json.load(open(os.path.join(shared, 'realval', 'manifest.json')))['cases']}
@@ -69,14 +72,15 @@ def curve(a):
     if a.choose not in sets:
         sys.exit(f'--choose {a.choose}: no set of that name')
     grid = [i / 10 for i in range(41)]
-    pct = lambda rows, d: 100 * right(rows, d) / len(rows)  # noqa: E731
+    counts = {n: [right(r, d) for d in grid] for n, r in sets.items()}
+    pct = lambda n, i: 100 * counts[n][i] / len(sets[n])  # noqa: E731
     print('d    ' + '  '.join(f'{n} ({len(r)})' for n, r in sets.items()))
-    for d in grid:
-        print(f'{d:.1f}  ' + '  '.join(f'{right(r, d)} ({pct(r, d):.1f}%)' for r in sets.values()))
-    base = pct(sets[a.choose], 0)
-    chosen = max(d for d in grid if pct(sets[a.choose], d) >= base - a.tolerance - 1e-9)
+    for i, d in enumerate(grid):
+        print(f'{d:.1f}  ' + '  '.join(f'{counts[n][i]} ({pct(n, i):.1f}%)' for n in sets))
+    ci = max(i for i in range(len(grid)) if pct(a.choose, i) >= pct(a.choose, 0) - a.tolerance - 1e-9)
+    chosen = grid[ci]
     print(f'\nchosen on {a.choose} alone (the largest d within {a.tolerance} points of d = 0): d = {chosen:.1f}')
-    print('  ' + ', '.join(f'{n} {right(r, chosen)}/{len(r)}' for n, r in sets.items()))
+    print('  ' + ', '.join(f'{n} {counts[n][ci]}/{len(r)}' for n, r in sets.items()))
     for n, r in sets.items():
         if len(r) > 100:
             continue
@@ -86,7 +90,7 @@ def curve(a):
 
 
 def write(a):
-    model = json.load(open(os.path.join(a.src, 'model.json')))
+    model, specs = graph.read_backbone(a.src, 'model')  # model.json, and each weight's bytes by its manifest
     labels = json.load(open(os.path.join(a.src, 'occlude.json')))['labels']
     if labels[0] != 'none':
         sys.exit(f'{a.src}: the first label is {labels[0]!r}, not none')
@@ -107,29 +111,19 @@ def write(a):
             targets.append(c['name'] + '/bias')
     if not targets:
         sys.exit(f'{a.src}: no 3-unit Dense layer followed by a softmax')
-    groups = model['weightsManifest']
-    if len(groups) != 1 or groups[0]['paths'] != ['weights.bin']:
+    if len(model['weightsManifest']) != 1 or model['weightsManifest'][0]['paths'] != ['weights.bin']:
         sys.exit(f'{a.src}: expected one weights.bin')
-    raw = bytearray(open(os.path.join(a.src, 'weights.bin'), 'rb').read())
-    size = {'float32': 4, 'float16': 2, 'uint16': 2, 'uint8': 1}
-    off, done = 0, []
-    for w in groups[0]['weights']:
-        q = w.get('quantization')
-        n = int(np.prod(w['shape'])) * size[q['dtype'] if q else w['dtype']]
-        if w['name'] in targets:
-            if q or w['dtype'] != 'float32':
-                sys.exit(f'{a.src}: {w["name"]} is not plain float32')
-            b = np.frombuffer(bytes(raw[off:off + n]), dtype='<f4').copy()
-            print(f'{w["name"]}: {b.tolist()} -> ', end='')
-            b[0] -= a.d
-            print(b.tolist())
-            raw[off:off + n] = b.astype('<f4').tobytes()
-            done.append(w['name'])
-        off += n
-    if off != len(raw) or sorted(done) != sorted(targets):
-        sys.exit(f'{a.src}: weights.bin holds {len(raw)} bytes, the manifest {off}; changed {done} of {targets}')
+    for name in targets:
+        w, raw = specs[name]
+        if w.get('quantization') or w['dtype'] != 'float32':
+            sys.exit(f'{a.src}: {name} is not plain float32')
+        b = np.frombuffer(raw, dtype='<f4').copy()
+        print(f'{name}: {b.tolist()} -> ', end='')
+        b[0] -= a.d
+        print(b.tolist())
+        specs[name] = (w, b.astype('<f4').tobytes())
     shutil.copytree(a.src, a.dst, dirs_exist_ok=True)
-    open(os.path.join(a.dst, 'weights.bin'), 'wb').write(raw)
+    open(os.path.join(a.dst, 'weights.bin'), 'wb').write(b''.join(raw for _, raw in specs.values()))
 
 
 def main():
