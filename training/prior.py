@@ -5,6 +5,7 @@ layer's `none` bias by d (exactly so for one softmax head). Issue #18: on real f
 
   python3 training/prior.py curve --shared ../shared --choose val NAME=PRED.jsonl ...
   python3 training/prior.py write SRC DST D
+  python3 training/prior.py mix --shared ../shared --choose val NAME=A.jsonl,B.jsonl ...
 
 `curve`: each PRED.jsonl is `occlude predict --json` of a folder of frames. A frame's true class comes from the
 manifest.json beside it (generated sets, ../shared/realval) or, by file name, from ../shared/realval's manifest and
@@ -12,6 +13,10 @@ manifest.json beside it (generated sets, ../shared/realval) or, by file name, fr
 It prints the accuracy of every set for d = 0, 0.1, ..., 4.0, and the d chosen on the set named by --choose alone: the
 largest d whose accuracy there is at least the unshifted accuracy minus --tolerance points (default 0.3). Then the
 frames each set gets wrong at d = 0 and at the chosen d.
+
+`mix`: two models' predictions of the same sets, averaged: p = w * A + (1 - w) * B. It prints every set's accuracy
+for w = 0, 0.1, ..., 1, takes the w with the most right answers on the --choose set alone (ties to the larger w), and
+then gives `curve` of that mixture.
 
 `write`: copies the LayersModel folder SRC to DST with D taken off the `none` bias of every 3-unit Dense layer that a
 softmax follows (its own activation, or an Activation layer after it): the default model has one, traffic-light-coco
@@ -63,14 +68,43 @@ def right(rows, d):
     return sum(shifted(p, d)[0] == t for _, t, p in rows)
 
 
-def curve(a):
+def named(a, paths_per_set):
+    """NAME=PATH[,PATH...] arguments -> {NAME: [rows of each PATH]}, with --choose among the names."""
     shared_truth = truths(a.shared)
     sets = {}
     for s in a.sets:
-        name, path = s.split('=', 1)
-        sets[name] = load(path, shared_truth)
+        name, paths = s.split('=', 1)
+        sets[name] = [load(p, shared_truth) for p in paths.split(',')]
+        if len(sets[name]) != paths_per_set:
+            sys.exit(f'{s}: expected {paths_per_set} prediction file(s)')
     if a.choose not in sets:
         sys.exit(f'--choose {a.choose}: no set of that name')
+    return sets
+
+
+def mixed(a, b, w):
+    """p = w * a + (1 - w) * b, frame by frame (the same frames in the same order)."""
+    if [r[0] for r in a] != [r[0] for r in b]:
+        sys.exit('the two models\' predictions are not of the same frames in the same order')
+    return [(f, t, {k: w * pa[k] + (1 - w) * pb[k] for k in pa}) for (f, t, pa), (_, _, pb) in zip(a, b)]
+
+
+def mix(a):
+    pairs = named(a, 2)
+    grid = [i / 10 for i in range(11)]
+    counts = {n: [right(mixed(ra, rb, w), 0) for w in grid] for n, (ra, rb) in pairs.items()}
+    print('w    ' + '  '.join(f'{n} ({len(r[0])})' for n, r in pairs.items()))
+    for i, w in enumerate(grid):
+        print(f'{w:.1f}  ' + '  '.join(f'{counts[n][i]} ({100 * counts[n][i] / len(pairs[n][0]):.1f}%)' for n in pairs))
+    wi = max(range(len(grid)), key=lambda i: (counts[a.choose][i], i))
+    print(f'\nw chosen on {a.choose} alone (the most right; ties to the larger w): w = {grid[wi]:.1f}; '
+          f'the `none` prior of the mixture:\n')
+    curve(a, {n: mixed(ra, rb, grid[wi]) for n, (ra, rb) in pairs.items()})
+
+
+def curve(a, sets=None):
+    if sets is None:
+        sets = {n: r[0] for n, r in named(a, 1).items()}
     grid = [i / 10 for i in range(41)]
     counts = {n: [right(r, d) for d in grid] for n, r in sets.items()}
     pct = lambda n, i: 100 * counts[n][i] / len(sets[n])  # noqa: E731
@@ -134,12 +168,17 @@ def main():
     c.add_argument('--choose', required=True, help='the set d is chosen on (generated validation frames)')
     c.add_argument('--tolerance', type=float, default=0.3)
     c.add_argument('sets', nargs='+', metavar='NAME=PRED.jsonl')
+    m = sub.add_parser('mix')
+    m.add_argument('--shared', default='../shared')
+    m.add_argument('--choose', required=True, help='the set w and d are chosen on (generated validation frames)')
+    m.add_argument('--tolerance', type=float, default=0.3)
+    m.add_argument('sets', nargs='+', metavar='NAME=A.jsonl,B.jsonl')
     w = sub.add_parser('write')
     w.add_argument('src')
     w.add_argument('dst')
     w.add_argument('d', type=float)
     a = ap.parse_args()
-    curve(a) if a.cmd == 'curve' else write(a)
+    {'curve': curve, 'mix': mix, 'write': write}[a.cmd](a)
 
 
 if __name__ == '__main__':
