@@ -38,7 +38,7 @@ def truths(shared):
 
 
 def load(path, shared_truth):
-    rows, manifests = [], {}
+    rows, images, manifests = [], [], {}
     for line in open(path):
         r = json.loads(line)
         if 'probabilities' not in r:
@@ -51,9 +51,10 @@ def load(path, shared_truth):
         if truth is None:
             sys.exit(f'{path}: no true class for {r["image"]}')
         rows.append((name, truth, r['probabilities']))
+        images.append(r['image'])
     if not rows:
         sys.exit(f'{path}: no predictions')
-    return rows
+    return rows, images
 
 
 def shifted(p, d):
@@ -74,18 +75,19 @@ def named(a, paths_per_set):
     sets = {}
     for s in a.sets:
         name, paths = s.split('=', 1)
-        sets[name] = [load(p, shared_truth) for p in paths.split(',')]
-        if len(sets[name]) != paths_per_set:
+        loaded = [load(p, shared_truth) for p in paths.split(',')]
+        if len(loaded) != paths_per_set:
             sys.exit(f'{s}: expected {paths_per_set} prediction file(s)')
+        if any(images != loaded[0][1] for _, images in loaded[1:]):  # full paths: generated sets share file names
+            sys.exit(f'{s}: the prediction files are not of the same frames in the same order')
+        sets[name] = [rows for rows, _ in loaded]
     if a.choose not in sets:
         sys.exit(f'--choose {a.choose}: no set of that name')
     return sets
 
 
 def mixed(a, b, w):
-    """p = w * a + (1 - w) * b, frame by frame (the same frames in the same order)."""
-    if [r[0] for r in a] != [r[0] for r in b]:
-        sys.exit('the two models\' predictions are not of the same frames in the same order')
+    """p = w * a + (1 - w) * b, frame by frame (`named` checked that they list the same frames in the same order)."""
     return [(f, t, {k: w * pa[k] + (1 - w) * pb[k] for k in pa}) for (f, t, pa), (_, _, pb) in zip(a, b)]
 
 
