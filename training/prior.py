@@ -69,11 +69,11 @@ def right(rows, d):
     return sum(shifted(p, d)[0] == t for _, t, p in rows)
 
 
-def named(a, paths_per_set):
-    """NAME=PATH[,PATH...] arguments -> {NAME: [rows of each PATH]}, with --choose among the names."""
-    shared_truth = truths(a.shared)
+def read_sets(shared, specs, paths_per_set):
+    """NAME=PATH[,PATH...] arguments -> {NAME: [rows of each PATH]}; the files of one set must list the same frames."""
+    shared_truth = truths(shared)
     sets = {}
-    for s in a.sets:
+    for s in specs:
         name, paths = s.split('=', 1)
         loaded = [load(p, shared_truth) for p in paths.split(',')]
         if len(loaded) != paths_per_set:
@@ -81,6 +81,12 @@ def named(a, paths_per_set):
         if any(images != loaded[0][1] for _, images in loaded[1:]):  # full paths: generated sets share file names
             sys.exit(f'{s}: the prediction files are not of the same frames in the same order')
         sets[name] = [rows for rows, _ in loaded]
+    return sets
+
+
+def named(a, paths_per_set):
+    """read_sets of the NAME=PATH[,PATH...] arguments, with --choose among the names."""
+    sets = read_sets(a.shared, a.sets, paths_per_set)
     if a.choose not in sets:
         sys.exit(f'--choose {a.choose}: no set of that name')
     return sets
