@@ -115,11 +115,11 @@ def write(a):
     layers.append({'name': 'b_range', 'class_name': 'Rescaling',
                    'config': {'name': 'b_range', 'trainable': True, 'dtype': 'float32', 'scale': scale, 'offset': 0},
                    'inbound_nodes': [[[inp, 0, 0, {}]]]})
-    names = {l['name'] for l in layers}
+    names = {l['name'] for l in layers} | {'both', 'stack'}  # A's renamed layers, b_range, and the two added below
     for l in lb['layers'][1:]:
         l = json.loads(json.dumps(l))
         if l['name'] in names:
-            sys.exit(f'{a.b}: layer {l["name"]} clashes with a renamed layer of {a.a}')
+            sys.exit(f'{a.b}: layer {l["name"]} clashes with a layer of the combined model')
         for node in l['inbound_nodes']:
             for inbound in node:
                 if inbound[0] == b_in:
