@@ -34,6 +34,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 import prior  # noqa: E402  (read_sets: predictions and true classes)
+from stack import regress  # noqa: E402  (stack.py fit's regression)
 
 LABELS = ['none', 'red', 'green']
 RADIUS = 15  # training/real_frames.mjs
@@ -119,26 +120,6 @@ def softmax(z):
     return e / e.sum(1, keepdims=True)
 
 
-def fit(x, y, l2):
-    """stack.py fit's regression: W [k, 3], b [3] minimising cross-entropy + l2 |W|^2 (float64 L-BFGS)."""
-    import torch
-    torch.set_default_dtype(torch.float64)
-    x, y = torch.tensor(x), torch.tensor(y)
-    w = torch.zeros(x.shape[1], 3, requires_grad=True)
-    b = torch.zeros(3, requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], lr=1, max_iter=5000, tolerance_grad=1e-10, tolerance_change=1e-14,
-                            history_size=50, line_search_fn='strong_wolfe')
-
-    def closure():
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(x @ w + b, y) + l2 * (w ** 2).sum()
-        loss.backward()
-        return loss
-    for _ in range(5):
-        opt.step(closure)
-    return w.detach().numpy(), b.detach().numpy()
-
-
 def prediction_sets(a, names, sets):
     """{SET: (x [n, 3k] the branches' probabilities side by side, y)} from DIR/NAME-SET.jsonl."""
     specs = [f'{s}=' + ','.join(os.path.join(a.preds, f'{n}-{s}.jsonl') for n in names) for s in sets]
@@ -198,7 +179,7 @@ def measure(a):
         else:
             x = np.concatenate([inputs(sets[s][0]) for s in fit_sets])
             y = np.concatenate([sets[s][1] for s in fit_sets])
-            W, b = fit(x, y, a.l2)
+            W, b, _ = regress(x, y, a.l2)
             combine = lambda v, c=cols, W=W, b=b, f=inputs: softmax(f(v[:, c]) @ W + b)  # noqa: E731
             score = lambda x, W=W, b=b, f=inputs: f(x) @ W + b  # noqa: E731
         acc = {s: float((score(sets[s][0]).argmax(1) == sets[s][1]).mean()) for s in fit_sets + report_sets}

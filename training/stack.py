@@ -39,27 +39,33 @@ def features(sets):
     return out
 
 
-def fit(a):
+def regress(x, y, l2):
+    """Multinomial logistic regression: W [k, 3] and b [3] minimising the mean cross-entropy of softmax(x W + b)
+    against y, plus l2 |W|^2 (float64 L-BFGS to convergence). Returns W, b and the final loss."""
     import torch
     torch.set_default_dtype(torch.float64)
-    fitted = features(prior.read_sets(a.shared, a.fit, 2))
-    reported = features(prior.read_sets(a.shared, a.sets, 2))
-    x = torch.tensor(np.concatenate([f[1] for f in fitted]))
-    y = torch.tensor(np.concatenate([f[2] for f in fitted]))
-    w = torch.zeros(6, 3, requires_grad=True)
+    x, y = torch.tensor(x), torch.tensor(y)
+    w = torch.zeros(x.shape[1], 3, requires_grad=True)
     b = torch.zeros(3, requires_grad=True)
     opt = torch.optim.LBFGS([w, b], lr=1, max_iter=5000, tolerance_grad=1e-10, tolerance_change=1e-14,
                             history_size=50, line_search_fn='strong_wolfe')
 
     def closure():
         opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(x @ w + b, y) + a.l2 * (w ** 2).sum()
+        loss = torch.nn.functional.cross_entropy(x @ w + b, y) + l2 * (w ** 2).sum()
         loss.backward()
         return loss
     for _ in range(5):
         loss = opt.step(closure)
-    W, B = w.detach().numpy(), b.detach().numpy()
-    print(f'loss {float(loss):.6f} on {len(y)} frames ({", ".join(f[0] for f in fitted)})')
+    return w.detach().numpy(), b.detach().numpy(), float(loss)
+
+
+def fit(a):
+    fitted = features(prior.read_sets(a.shared, a.fit, 2))
+    reported = features(prior.read_sets(a.shared, a.sets, 2))
+    y = np.concatenate([f[2] for f in fitted])
+    W, B, loss = regress(np.concatenate([f[1] for f in fitted]), y, a.l2)
+    print(f'loss {loss:.6f} on {len(y)} frames ({", ".join(f[0] for f in fitted)})')
     print('W (rows: A none red green, B none red green; columns: none red green)')
     for row in W:
         print('  ' + '  '.join(f'{v:+.4f}' for v in row))
