@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 import prior  # noqa: E402  (read_sets: predictions and true classes)
-from stack import regress  # noqa: E402  (stack.py fit's regression)
+from stack import features, regress  # noqa: E402  (stack.py fit's inputs and regression)
 
 LABELS = ['none', 'red', 'green']
 RADIUS = 15  # training/real_frames.mjs
@@ -65,12 +65,12 @@ class Frame:
         self.cy = ((rs[:, None] <= self.yb[None, :-1]) & (self.yb[None, 1:] <= re[:, None])).astype(np.float64)
         assert self.cx.sum(0).min() > 0 and self.cy.sum(0).min() > 0 and self.xb[0] == 0 and self.yb[0] == 0
         assert self.xb[-1] == m['width'] and self.yb[-1] == m['height']
+        self.coverage = self.cy.sum(0)[:, None] * self.cx.sum(0)[None, :]  # patches covering each cell
 
     def cell_map(self, scores):
         """Per-variant scores (grid order, row-major) -> the mean over covering patches, per cell, in float32 as occlude keeps it."""
         v = scores.reshape(self.cy.shape[0], self.cx.shape[0])
-        n = self.cy.sum(0)[:, None] * self.cx.sum(0)[None, :]
-        return ((self.cy.T @ v @ self.cx) / n).astype(np.float32)
+        return ((self.cy.T @ v @ self.cx) / self.coverage).astype(np.float32)
 
     def minimum_point(self, cmap):
         """src/report/check.ts minimumPoint: the rounded centroid of the 4-connected region of pixels equal to the
@@ -123,11 +123,7 @@ def softmax(z):
 def prediction_sets(a, names, sets):
     """{SET: (x [n, 3k] the branches' probabilities side by side, y)} from DIR/NAME-SET.jsonl."""
     specs = [f'{s}=' + ','.join(os.path.join(a.preds, f'{n}-{s}.jsonl') for n in names) for s in sets]
-    out = {}
-    for s, rows in prior.read_sets(a.shared, specs, len(names)).items():
-        out[s] = (np.array([[r[i][2][c] for r in rows for c in LABELS] for i in range(len(rows[0]))]),
-                  np.array([LABELS.index(t) for _, t, _ in rows[0]]))
-    return out
+    return {s: (x, y) for s, x, y, _ in features(prior.read_sets(a.shared, specs, len(names)))}
 
 
 def lists(a):

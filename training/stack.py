@@ -31,11 +31,12 @@ LABELS = ['none', 'red', 'green']
 
 
 def features(sets):
-    """{NAME: [rows of A, rows of B]} (prior.read_sets) -> [(NAME, x [n, 6]: A's then B's probabilities, y, files)]"""
+    """{NAME: [rows of each model]} (prior.read_sets) -> [(NAME, x [n, 3k]: the models' probabilities side by side,
+    y, files)]"""
     out = []
-    for name, (ra, rb) in sets.items():
-        x = np.array([[pa[k] for k in LABELS] + [pb[k] for k in LABELS] for (_, _, pa), (_, _, pb) in zip(ra, rb)])
-        out.append((name, x, np.array([LABELS.index(t) for _, t, _ in ra]), [f for f, _, _ in ra]))
+    for name, models in sets.items():
+        x = np.array([[p[k] for _, _, p in frame for k in LABELS] for frame in zip(*models)])
+        out.append((name, x, np.array([LABELS.index(t) for _, t, _ in models[0]]), [f for f, _, _ in models[0]]))
     return out
 
 
