@@ -74,6 +74,13 @@ export interface OccludeOptions {
   /** passes; after each, the lowest-probability patch is greyed out permanently */
   iterate?: number;
   onProgress?(done: number, total: number): void;
+  /**
+   * Each variant's raw model output, the numbers the maps are made of (before the softmax, when occlude applies one):
+   * index -1 for the unoccluded frame of each pass, then every patch in grid order (`planGrid`, `patchRect`); a
+   * patch that cannot change the model's input gets the frame's output. `outputs` is valid only during the call.
+   * For measurement tools (training/variants.mjs keeps them all, to compute other maps offline).
+   */
+  onOutputs?(index: number, outputs: Float32Array, pass: number): void;
   signal?: AbortSignal;
   /** how results and messages name an image that is not a path (default `<buffer>`, `<pixels>`) */
   name?: string;
@@ -288,6 +295,7 @@ export class Session {
       await scorer.setFrame(job);
       const unchanged = await scorer.score([NO_PATCH]);
       const base = this.toProbabilities(unchanged, file);
+      o.onOutputs?.(-1, unchanged, pass);
       if (!first) {
         first = base;
         predicted = argmax(base.probs);
@@ -307,6 +315,7 @@ export class Session {
         outputs: this.model.outputs,
         sink: (i, raw) => {
           if (raw !== unchanged) assertFinite(raw, this.model.file, file);
+          o.onOutputs?.(i, raw, pass);
           row.set(raw);
           if (softmax) softmaxInPlace(row);
           for (let k = 0; k < classes.length; k++) picked[k] = row[classes[k]];

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import sharp from 'sharp';
 import { Session, EMBEDDED_MODEL, OccludeError, renderOverlay, saveOverlay } from '../dist/index.js';
+import { planGrid, patchRect } from '../dist/plan/grid.js';
 import { maxAbsDiff, ROOT, tmpdir } from './helpers.js';
 
 /**
@@ -104,6 +105,26 @@ describe('an image from anywhere', () => {
     expect(readFileSync(path.join(dir, 'o.png')).subarray(1, 4).toString()).toBe('PNG');
     const other = await renderOverlay(r, { width: 10, height: 10, data: new Uint8Array(300) }).catch((e: unknown) => e);
     expect((other as Error).message).toBe("<buffer>: the image is 10x10, the result's map 455x256: render a result over the image it was computed on");
+  });
+
+  it("onOutputs: each variant's raw output, the frame's first, then the grid in order; the map is their mean", async () => {
+    const rows: [number, number, Float32Array][] = [];
+    const r = await byPath.occlude(FRAME, { ...O, onOutputs: (i, out, pass) => rows.push([i, pass, Float32Array.from(out)]) });
+    const grid = planGrid(r.width, r.height, O.patch, O.stride);
+    expect(rows.map(([i]) => i)).toEqual([-1, ...Array.from({ length: grid.count }, (_, i) => i)]);
+    expect(rows.every(([, pass]) => pass === 0)).toBe(true);
+    // the embedded model outputs probabilities: the map is the mean of the raw red output over the covering patches
+    expect(r.softmaxApplied).toBe(false);
+    expect(Array.from(rows[0][2])).toEqual(r.labels.map((l) => r.probabilities[l]));
+    for (const [x, y] of [[0, 0], [37, 201], [200, 100], [454, 255]]) {
+      const cover = rows.slice(1).filter(([i]) => {
+        const q = patchRect(grid, i);
+        return x >= q.left && x < q.left + q.width && y >= q.top && y < q.top + q.height;
+      });
+      expect(cover.length).toBeGreaterThan(0);
+      const mean = cover.reduce((sum, [, , out]) => sum + out[1], 0) / cover.length;
+      expect(r.map[y * r.width + x]).toBeCloseTo(mean, 6);
+    }
   });
 
   it('pixels of the wrong length are a usage error', async () => {

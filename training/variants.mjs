@@ -2,8 +2,8 @@
 // Every variant's raw output, as occlude scores it (issue #18, fifteenth session): for each frame of a list, the
 // model's output on the unoccluded frame and on each patch of occlude's grid (grey 0.5, the list's patch and stride),
 // written as OUT/NNNN.f32 (float32 rows of the model's outputs: the frame first, then the grid in occlude's order,
-// row-major) and OUT/NNNN.json (the list's case, the frame's size, the grid). It wraps the scorer of an occlude
-// Session, so the rows are the very numbers occlude accumulates into its maps (the same engine, frame gates and
+// row-major) and OUT/NNNN.json (the list's case, the frame's size, the grid). The rows come from Session.occlude's
+// onOutputs, so they are the very numbers occlude accumulates into its maps (the same engine, frame gates and
 // batches); a patch occlude skips because it cannot change the model's input gets the frame's row, as occlude gives it.
 // With a training/branches.py graph, training/combine.py then computes the map of any combiner of its branches.
 //
@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Session } from '../dist/index.js';
-import { planGrid, patchRect } from '../dist/plan/grid.js';
+import { planGrid } from '../dist/plan/grid.js';
 
 const { values: o, positionals: [model, list, out] } = parseArgs({ allowPositionals: true, options: { workers: { type: 'string', default: '2' }, range: { type: 'string' } } });
 if (!out) {
@@ -31,53 +31,23 @@ if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from < to &
 }
 mkdirSync(out, { recursive: true });
 const session = await Session.open({ model: resolve(model), workers: Number(o.workers) });
-let recording = null;
-const getScorer = session.getScorer.bind(session);
-const wrapped = new WeakSet();
-// Session has one scorer for its life; wrap its score() once, to keep a copy of every batch it returns
-session.getScorer = async () => {
-  const scorer = await getScorer();
-  if (!wrapped.has(scorer)) {
-    const score = scorer.score.bind(scorer);
-    scorer.score = async (rects) => {
-      const rows = await score(rects);
-      recording?.push([rects, rows]);
-      return rows;
-    };
-    wrapped.add(scorer);
-  }
-  return scorer;
-};
-const key = (r) => `${r.left},${r.top},${r.width},${r.height}`;
 const t0 = performance.now();
 try {
   for (let k = from; k < to; k++) {
     const c = spec.cases[k];
-    recording = [];
-    const label = session.labels[0];
-    const r = await session.occlude(c.image, { class: label, patch: spec.patch, stride: spec.stride });
+    const n = session.labels.length;
+    // Session.occlude's onOutputs: the frame's row (index -1), then each patch's in grid order, the very numbers
+    // its maps are made of
+    const buf = [];
+    const keep = (i, row) => buf.push([i, Float32Array.from(row)]);
+    const r = await session.occlude(c.image, { class: session.labels[0], patch: spec.patch, stride: spec.stride, onOutputs: keep });
     const grid = planGrid(r.width, r.height, spec.patch, spec.stride);
-    const n = r.labels.length;
-    let frame = null;
-    const byRect = new Map();
-    for (const [rects, rows] of recording) {
-      rects.forEach((q, i) => {
-        const row = rows.slice(i * n, (i + 1) * n);
-        if (q.width <= 0 || q.height <= 0) frame ??= row;
-        else byRect.set(key(q), row);
-      });
-    }
-    if (!frame) throw new Error(`${c.image}: the unoccluded frame was not scored`);
-    const buf = new Float32Array((grid.count + 1) * n);
-    buf.set(frame, 0);
-    let skipped = 0;
-    for (let i = 0; i < grid.count; i++) {
-      const row = byRect.get(key(patchRect(grid, i)));
-      if (!row) skipped++;
-      buf.set(row ?? frame, (i + 1) * n);
-    }
+    if (buf.length !== grid.count + 1 || buf.some(([i], j) => i !== j - 1)) throw new Error(`${c.image}: not one row per variant, in order`);
+    const rows = new Float32Array((grid.count + 1) * n);
+    buf.forEach(([, row], j) => rows.set(row, j * n));
+    const skipped = r.variants - r.evaluated;
     const name = String(k).padStart(4, '0');
-    writeFileSync(join(out, `${name}.f32`), Buffer.from(buf.buffer));
+    writeFileSync(join(out, `${name}.f32`), Buffer.from(rows.buffer));
     writeFileSync(join(out, `${name}.json`), JSON.stringify({ ...c, width: r.width, height: r.height, patch: spec.patch, stride: spec.stride,
       labels: r.labels, count: grid.count, skipped, engine: r.engine, ...(r.gates ? { gates: r.gates } : {}) }));
     if ((k + 1 - from) % 10 === 0) console.error(`  ${k + 1 - from}/${to - from} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
