@@ -4,7 +4,7 @@ probabilities side by side in one output (NAME_none, NAME_red, NAME_green for ea
 training/variants.mjs runs it over occlude's patch grid once, and training/combine.py then gives the map of any
 combiner of these models offline, without another occlusion run.
 
-  python3 training/branches.py DST NAME=DIR [NAME=DIR ...]
+  python3 training/branches.py DST NAME=DIR [NAME=DIR ...] [--stack COMBINER.json]
 
 Each DIR is a LayersModel folder with occlude's traffic-light labels and the same input size and fit. The first one's
 input range is the graph's; a model with another range ([0, 255]) gets a Rescaling layer in front. Every layer is
@@ -13,11 +13,18 @@ traffic-light-coco's layout) are an earlier model's, with the same weights byte 
 model's backbone: traffic-light-coco and other heads trained on its frozen backbone cost one backbone. Weights are
 copied byte for byte. occlude.json is the first model's, with the labels above and the `incremental` settings of any
 model that has them (traffic-light-coco's frame gates), so that occlude scores the graph as it scores each model.
-Not a model to ship: its output is not one probability vector."""
+Without --stack it is not a model to ship: its output is not one probability vector. --stack COMBINER.json (a
+combiner that training/combine.py measure --save fitted on these branches, in this order) adds that combiner as a
+softmax Dense layer `stack` on the branches' probabilities: then the graph is the combined model, labels none, red,
+green, one probability vector as occlude expects, with what the shared backbones save."""
 import json, os, sys
 
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'pretrained'))
 import graph  # noqa: E402  (read_backbone: a TF.js model's weights, split by its manifest)
+from stack import combiner_layer  # noqa: E402  (the combiner's Dense layer, as stack.py write writes it)
 
 LABELS = ['none', 'red', 'green']
 
@@ -31,12 +38,23 @@ def copy(x):
 
 
 def main():
-    if len(sys.argv) < 3 or any('=' not in a for a in sys.argv[2:]):
+    args = sys.argv[1:]
+    stack = None
+    if '--stack' in args:
+        i = args.index('--stack')
+        if i + 1 >= len(args):
+            sys.exit('--stack: expected a COMBINER.json')
+        stack = json.load(open(args[i + 1]))
+        del args[i:i + 2]
+    if len(args) < 2 or any('=' not in a for a in args[1:]):
         sys.exit(__doc__.split('\n\n')[1])
-    dst, specs = sys.argv[1], [a.split('=', 1) for a in sys.argv[2:]]
+    dst, specs = args[0], [a.split('=', 1) for a in args[1:]]
     names = [n for n, _ in specs]
     if len(set(names)) != len(names) or any(not n.isidentifier() for n in names):
         sys.exit(f'model names must be distinct identifiers: {names}')
+    if stack is not None and (stack.get('branches') != names or stack.get('labels') != LABELS
+                              or len(stack['W']) != 3 * len(names) or any(len(r) != 3 for r in stack['W'])):
+        sys.exit(f'--stack: a combiner of the branches {names} in this order, with W of {3 * len(names)} rows of 3 (combine.py measure --save)')
     models = []
     for name, d in specs:
         m, weights = graph.read_backbone(d, 'model')
@@ -107,16 +125,24 @@ def main():
         print(f'{name}: {m["dir"]}, {"heads on an earlier backbone" if source == "shared" else "whole"}')
     if len({l['name'] for l in layers}) != len(layers):
         sys.exit('two layers of the graph have the same name')
-    layers.append({'name': 'branches', 'class_name': 'Concatenate', 'config': {'name': 'branches', 'trainable': True, 'axis': -1},
-                   'inbound_nodes': [outputs]})
+    if len(outputs) > 1:  # TF.js' Concatenate takes two inputs or more; one model's output is its probabilities
+        layers.append({'name': 'branches', 'class_name': 'Concatenate', 'config': {'name': 'branches', 'trainable': True, 'axis': -1},
+                       'inbound_nodes': [outputs]})
+    out = 'branches' if len(outputs) > 1 else outputs[0][0]
+    if stack is not None:
+        layers.append(combiner_layer(out))
+        weights += [{'name': 'stack/kernel', 'shape': [3 * len(names), 3], 'dtype': 'float32'},
+                    {'name': 'stack/bias', 'shape': [3], 'dtype': 'float32'}]
+        data += [np.asarray(stack['W'], dtype='<f4').tobytes(), np.asarray(stack['b'], dtype='<f4').tobytes()]
+        out = 'stack'
     topo = dict(first['model']['modelTopology'])
-    topo['config'] = {'name': 'branches', 'layers': layers, 'input_layers': [[inp, 0, 0]], 'output_layers': [['branches', 0, 0]]}
+    topo['config'] = {'name': out, 'layers': layers, 'input_layers': [[inp, 0, 0]], 'output_layers': [[out, 0, 0]]}
     os.makedirs(dst, exist_ok=True)
     json.dump({'format': 'layers-model', 'generatedBy': 'occlude training/branches.py', 'convertedBy': None, 'modelTopology': topo,
                'weightsManifest': [{'paths': ['weights.bin'], 'weights': weights}]}, open(os.path.join(dst, 'model.json'), 'w'))
     open(os.path.join(dst, 'weights.bin'), 'wb').write(b''.join(data))
     o = copy(first['occlude'])
-    o['labels'] = [f'{n}_{c}' for n in names for c in LABELS]
+    o['labels'] = LABELS if stack is not None else [f'{n}_{c}' for n in names for c in LABELS]
     for m in models:
         if 'incremental' in m['occlude']:
             o['incremental'] = m['occlude']['incremental']

@@ -17,9 +17,10 @@ NAMEs are the branches of a training/branches.py graph.
 
 --preds DIR holds `occlude predict --json` of each branch's own model on each set, as NAME-SET.jsonl (true classes
 as training/prior.py reads them); the --fit sets are fitted, the --report sets only reported.
---real and --generated are training/variants.mjs outputs of the branches graph: --real on the 18 realval frames
-and the 6 dash-cam frames (patch 64, stride 32, realval's manifest with paths), --generated on light frames of a
-generated set (patch 32, stride 16). From them, each combiner's maps are computed as occlude computes them (the mean
+--real and --generated are training/variants.mjs outputs of the branches graph: --real on the 18 realval frames and
+the 6 dash-cam frames (patch 64, stride 32, realval's manifest with paths), --generated on light frames of a generated
+set (patch 32, stride 16). Each may be DIR,DIR,...: outputs of the same list by graphs of other branches, joined frame
+by frame (the same frame and grid in each), so that a new model needs a run of its own graph only. From them, each combiner's maps are computed as occlude computes them (the mean
 of the combined probability of the true class over the patches that cover a pixel), and:
 - real: the frames the combiner gets right (its class on the unoccluded frame), of 24;
 - realval pointing, as training/real_frames.mjs counts it: over the right realval frames with boxes, the centre of
@@ -51,11 +52,20 @@ class Frame:
     """One frame's per-variant outputs (training/variants.mjs) and the cells of its patch grid: the map is constant
     on each cell (the pixels covered by the same patches), so maps are computed per cell."""
 
-    def __init__(self, meta_path):
-        self.meta = json.load(open(meta_path))
-        m = self.meta
-        rows = np.fromfile(meta_path[:-len('.json')] + '.f32', dtype='<f4').reshape(m['count'] + 1, len(m['labels']))
-        self.rows = rows.astype(np.float64)
+    def __init__(self, meta_paths):
+        """meta_paths: one frame's NNNN.json in one or more variants.mjs outputs of the same list (graphs with other
+        branches); their rows are joined side by side, the branches in the order of the outputs."""
+        metas = [json.load(open(p)) for p in meta_paths]
+        same = ('image', 'width', 'height', 'patch', 'stride', 'count')
+        for p, m in zip(meta_paths[1:], metas[1:]):
+            if any(m[k] != metas[0][k] for k in same):
+                sys.exit(f'{p}: not the frame and grid of {meta_paths[0]}')
+        self.meta = m = dict(metas[0], labels=sum((m['labels'] for m in metas), []))
+        if len(set(m['labels'])) != len(m['labels']):
+            sys.exit(f'{", ".join(meta_paths)}: the same branch twice')
+        rows = [np.fromfile(p[:-len('.json')] + '.f32', dtype='<f4').reshape(q['count'] + 1, len(q['labels']))
+                for p, q in zip(meta_paths, metas)]
+        self.rows = np.concatenate(rows, 1).astype(np.float64)
         cs, ce = axis(m['width'], m['patch'], m['stride'])
         rs, re = axis(m['height'], m['patch'], m['stride'])
         self.xb = np.unique(np.concatenate([cs, ce]))
@@ -105,10 +115,16 @@ def distance(x, y, b):
     return float(np.hypot(max(b['left'] - x, 0, x - (b['left'] + b['width'] - 1)), max(b['top'] - y, 0, y - (b['top'] + b['height'] - 1))))
 
 
-def load_frames(d):
-    frames = [Frame(p) for p in sorted(glob.glob(os.path.join(d, '*.json')))]
-    if not frames:
-        sys.exit(f'{d}: no training/variants.mjs output')
+def load_frames(dirs):
+    """DIR[,DIR...]: variants.mjs outputs of one list, each from a graph with other branches, joined per frame."""
+    dirs = dirs.split(',')
+    names = [sorted(os.path.basename(p) for p in glob.glob(os.path.join(d, '*.json'))) for d in dirs]
+    if not names[0]:
+        sys.exit(f'{dirs[0]}: no training/variants.mjs output')
+    for d, n in zip(dirs[1:], names[1:]):
+        if n != names[0]:
+            sys.exit(f'{d}: not the frames of {dirs[0]}')
+    frames = [Frame([os.path.join(d, n) for d in dirs]) for n in names[0]]
     if len({tuple(f.meta['labels']) for f in frames}) != 1:
         sys.exit(f'{d}: frames of different graphs')
     return frames
@@ -176,6 +192,11 @@ def measure(a):
             x = np.concatenate([inputs(sets[s][0]) for s in fit_sets])
             y = np.concatenate([sets[s][1] for s in fit_sets])
             W, b, _ = regress(x, y, a.l2)
+            if a.save and not log:
+                os.makedirs(a.save, exist_ok=True)
+                json.dump({'labels': LABELS, 'branches': names, 'inputs': ', '.join(f'{n} none red green' for n in names),
+                           'W': W.tolist(), 'b': b.tolist(), 'fit': fit_sets, 'l2': a.l2},
+                          open(os.path.join(a.save, spec.replace('+', '_') + '.json'), 'w'), indent=1)
             combine = lambda v, c=cols, W=W, b=b, f=inputs: softmax(f(v[:, c]) @ W + b)  # noqa: E731
             score = lambda x, W=W, b=b, f=inputs: f(x) @ W + b  # noqa: E731
         acc = {s: float((score(sets[s][0]).argmax(1) == sets[s][1]).mean()) for s in fit_sets + report_sets}
@@ -232,6 +253,8 @@ def main():
     me.add_argument('--report', default='test,test-looks,mir')
     me.add_argument('--l2', type=float, default=1e-3)
     me.add_argument('--frames', help="write each generated frame's class and hit, per combiner, as JSON lines (as pointing.mjs --frames)")
+    me.add_argument('--save', metavar='DIR', help='write each combiner of several branches (not log:) as DIR/NAME_NAME.json, '
+                    "for training/branches.py --stack: the combined model as one LayersModel")
     me.add_argument('combiners', nargs='+')
     a = ap.parse_args()
     {'lists': lists, 'measure': measure}[a.cmd](a)

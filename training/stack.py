@@ -86,6 +86,16 @@ def fit(a):
                'fit': a.fit, 'l2': a.l2}, open(a.out, 'w'), indent=1)
 
 
+def combiner_layer(inbound):
+    """The combiner as a layer: `stack`, Dense(3, softmax) on the layer `inbound` (the models' probabilities side by
+    side); its weights are stack/kernel and stack/bias."""
+    return {'name': 'stack', 'class_name': 'Dense', 'config': {
+        'units': 3, 'activation': 'softmax', 'use_bias': True, 'name': 'stack', 'trainable': True,
+        'kernel_initializer': {'class_name': 'Zeros', 'config': {}}, 'bias_initializer': {'class_name': 'Zeros', 'config': {}},
+        'kernel_regularizer': None, 'bias_regularizer': None, 'activity_regularizer': None, 'kernel_constraint': None,
+        'bias_constraint': None}, 'inbound_nodes': [[[inbound, 0, 0, {}]]]}
+
+
 def write(a):
     ma, sa = graph.read_backbone(a.a, 'model')
     mb, sb = graph.read_backbone(a.b, 'model')
@@ -135,11 +145,7 @@ def write(a):
     (out_a,), (out_b,) = la['output_layers'], lb['output_layers']
     layers.append({'name': 'both', 'class_name': 'Concatenate', 'config': {'name': 'both', 'trainable': True, 'axis': -1},
                    'inbound_nodes': [[[rename[out_a[0]], 0, 0, {}], [out_b[0], 0, 0, {}]]]})
-    layers.append({'name': 'stack', 'class_name': 'Dense', 'config': {
-        'units': 3, 'activation': 'softmax', 'use_bias': True, 'name': 'stack', 'trainable': True,
-        'kernel_initializer': {'class_name': 'Zeros', 'config': {}}, 'bias_initializer': {'class_name': 'Zeros', 'config': {}},
-        'kernel_regularizer': None, 'bias_regularizer': None, 'activity_regularizer': None, 'kernel_constraint': None,
-        'bias_constraint': None}, 'inbound_nodes': [[['both', 0, 0, {}]]]})
+    layers.append(combiner_layer('both'))
     topo = dict(ma['modelTopology'])
     topo['config'] = {'name': 'stacked', 'layers': layers, 'input_layers': [[inp, 0, 0]], 'output_layers': [['stack', 0, 0]]}
     weights, data = [], []
