@@ -19,12 +19,10 @@ softmax Dense layer `stack` on the branches' probabilities: then the graph is th
 green, one probability vector as occlude expects, with what the shared backbones save."""
 import json, os, sys
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'pretrained'))
 import graph  # noqa: E402  (read_backbone: a TF.js model's weights, split by its manifest)
-from stack import combiner_layer  # noqa: E402  (the combiner's Dense layer, as stack.py write writes it)
+from stack import combiner_layer, combiner_weights  # noqa: E402  (the combiner's Dense layer, as stack.py write writes it)
 
 LABELS = ['none', 'red', 'green']
 
@@ -131,9 +129,9 @@ def main():
     out = 'branches' if len(outputs) > 1 else outputs[0][0]
     if stack is not None:
         layers.append(combiner_layer(out))
-        weights += [{'name': 'stack/kernel', 'shape': [3 * len(names), 3], 'dtype': 'float32'},
-                    {'name': 'stack/bias', 'shape': [3], 'dtype': 'float32'}]
-        data += [np.asarray(stack['W'], dtype='<f4').tobytes(), np.asarray(stack['b'], dtype='<f4').tobytes()]
+        stack_specs, stack_data = combiner_weights(stack['W'], stack['b'])
+        weights += stack_specs
+        data += stack_data
         out = 'stack'
     topo = dict(first['model']['modelTopology'])
     topo['config'] = {'name': out, 'layers': layers, 'input_layers': [[inp, 0, 0]], 'output_layers': [[out, 0, 0]]}

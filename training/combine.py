@@ -20,8 +20,9 @@ as training/prior.py reads them); the --fit sets are fitted, the --report sets o
 --real and --generated are training/variants.mjs outputs of the branches graph: --real on the 18 realval frames and
 the 6 dash-cam frames (patch 64, stride 32, realval's manifest with paths), --generated on light frames of a generated
 set (patch 32, stride 16). Each may be DIR,DIR,...: outputs of the same list by graphs of other branches, joined frame
-by frame (the same frame and grid in each), so that a new model needs a run of its own graph only. From them, each combiner's maps are computed as occlude computes them (the mean
-of the combined probability of the true class over the patches that cover a pixel), and:
+by frame (the same frame and grid in each), so that a new model needs a run of its own graph only. From them, each
+combiner's maps are computed as occlude computes them (the mean of the combined probability of the true class over the
+patches that cover a pixel), and:
 - real: the frames the combiner gets right (its class on the unoccluded frame), of 24;
 - realval pointing, as training/real_frames.mjs counts it: over the right realval frames with boxes, the centre of
   the minimum region (`occlude check`'s point) within 15 px of a lit lamp's box;
@@ -126,7 +127,7 @@ def load_frames(dirs):
             sys.exit(f'{d}: not the frames of {dirs[0]}')
     frames = [Frame([os.path.join(d, n) for d in dirs]) for n in names[0]]
     if len({tuple(f.meta['labels']) for f in frames}) != 1:
-        sys.exit(f'{d}: frames of different graphs')
+        sys.exit(f'{",".join(dirs)}: frames of different graphs')
     return frames
 
 

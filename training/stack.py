@@ -96,6 +96,13 @@ def combiner_layer(inbound):
         'bias_constraint': None}, 'inbound_nodes': [[[inbound, 0, 0, {}]]]}
 
 
+def combiner_weights(W, b):
+    """combiner_layer's weights, in float32: (their manifest entries, their bytes)."""
+    kernel, bias = np.asarray(W, dtype='<f4'), np.asarray(b, dtype='<f4')
+    return ([{'name': 'stack/kernel', 'shape': list(kernel.shape), 'dtype': 'float32'},
+             {'name': 'stack/bias', 'shape': list(bias.shape), 'dtype': 'float32'}], [kernel.tobytes(), bias.tobytes()])
+
+
 def write(a):
     ma, sa = graph.read_backbone(a.a, 'model')
     mb, sb = graph.read_backbone(a.b, 'model')
@@ -154,12 +161,11 @@ def write(a):
             spec = dict(spec, name=ren(name))
             weights.append(spec)
             data.append(raw)
-    kernel = np.asarray(s['W'], dtype='<f4')
-    bias = np.asarray(s['b'], dtype='<f4')
-    assert kernel.shape == (6, 3) and bias.shape == (3,)
-    weights += [{'name': 'stack/kernel', 'shape': [6, 3], 'dtype': 'float32'},
-                {'name': 'stack/bias', 'shape': [3], 'dtype': 'float32'}]
-    data += [kernel.tobytes(), bias.tobytes()]
+    if np.shape(s['W']) != (6, 3) or np.shape(s['b']) != (3,):
+        sys.exit(f'{a.stack}: expected W of 6 rows of 3 and b of 3')
+    stack_specs, stack_data = combiner_weights(s['W'], s['b'])
+    weights += stack_specs
+    data += stack_data
     os.makedirs(a.dst, exist_ok=True)
     model = {'format': 'layers-model', 'generatedBy': 'occlude training/stack.py', 'convertedBy': None,
              'modelTopology': topo, 'weightsManifest': [{'paths': ['weights.bin'], 'weights': weights}]}
