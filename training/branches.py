@@ -78,8 +78,8 @@ def main():
         name, cfg = m['name'], m['config']
         m_in = cfg['layers'][0]['name']
         shared = None
+        body = [l['name'] for l in cfg['layers'][1:] if not is_head(l['name'])]
         for earlier, ren in added:
-            body = [l['name'] for l in cfg['layers'][1:] if not is_head(l['name'])]
             same_layers = all(n in ren for n in body)
             same_weights = all(w in earlier['weights'] and earlier['weights'][w][1] == raw
                                for w, (_, raw) in m['weights'].items() if not is_head(w.split('/')[0]))

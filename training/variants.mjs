@@ -16,7 +16,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Session } from '../dist/index.js';
-import { planGrid } from '../dist/plan/grid.js';
 
 const { values: o, positionals: [model, list, out] } = parseArgs({ allowPositionals: true, options: { workers: { type: 'string', default: '2' }, range: { type: 'string' } } });
 if (!out) {
@@ -41,15 +40,15 @@ try {
     const buf = [];
     const keep = (i, row) => buf.push([i, Float32Array.from(row)]);
     const r = await session.occlude(c.image, { class: session.labels[0], patch: spec.patch, stride: spec.stride, onOutputs: keep });
-    const grid = planGrid(r.width, r.height, spec.patch, spec.stride);
-    if (buf.length !== grid.count + 1 || buf.some(([i], j) => i !== j - 1)) throw new Error(`${c.image}: not one row per variant, in order`);
-    const rows = new Float32Array((grid.count + 1) * n);
+    const count = r.variants; // one pass: the patches of occlude's grid
+    if (buf.length !== count + 1 || buf.some(([i], j) => i !== j - 1)) throw new Error(`${c.image}: not one row per variant, in order`);
+    const rows = new Float32Array((count + 1) * n);
     buf.forEach(([, row], j) => rows.set(row, j * n));
-    const skipped = r.variants - r.evaluated;
+    const skipped = count - r.evaluated;
     const name = String(k).padStart(4, '0');
     writeFileSync(join(out, `${name}.f32`), Buffer.from(rows.buffer));
     writeFileSync(join(out, `${name}.json`), JSON.stringify({ ...c, width: r.width, height: r.height, patch: spec.patch, stride: spec.stride,
-      labels: r.labels, count: grid.count, skipped, engine: r.engine, ...(r.gates ? { gates: r.gates } : {}) }));
+      labels: r.labels, count, skipped, engine: r.engine, ...(r.gates ? { gates: r.gates } : {}) }));
     if ((k + 1 - from) % 10 === 0) console.error(`  ${k + 1 - from}/${to - from} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
 } finally {
