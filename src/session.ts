@@ -193,8 +193,9 @@ export class Session {
   batchSize(spec: InputSpec, image?: RgbImage): number {
     if (this.opts.batchSize) return this.opts.batchSize;
     if (this.engine === 'incremental') {
-      // the cache was measured at the nominal input size; a taller frame (fit "width") caches more
-      const cacheBytes = ((this.engineInfo.cacheBytes ?? 0) * spec.height) / this.inputSpec().height;
+      // the cache was measured at the nominal input size; a taller or wider frame (fit "width") caches more
+      const nominal = this.inputSpec();
+      const cacheBytes = ((this.engineInfo.cacheBytes ?? 0) * spec.height * spec.width) / (nominal.height * nominal.width);
       const fp = footprint(spec, this.engine, Math.max(cacheBytes, this.engineInfo.cacheBytes ?? 0));
       return Math.max(1, fitBatch(this.budget - (image ? image.data.length : 0), this.workers, spec, this.weightBytes, fp, MAX_INCREMENTAL_BATCH));
     }

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import sharp from 'sharp';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { Session, type OcclusionResult } from '../dist/index.js';
 import { frameSpec, resolveInputSpec, validateMetadata } from '../dist/model/metadata.js';
-import { ROOT, maxAbsDiff, runCli, tmpdir } from './helpers.js';
+import { ROOT, cpuBackend, maxAbsDiff, runCli, saveLayersModel, tmpdir } from './helpers.js';
 
 /**
  * input.fit "width" (issue #18): a fully convolutional model takes each frame at the input's width with
@@ -41,6 +42,110 @@ describe('fit: the spec of one frame', () => {
     expect(() => validateMetadata({ input: { fit: 'cover' } })).toThrow(/input.fit/);
     // the library's overrides are checked as occlude.json is
     expect(() => resolveInputSpec(FREE, { input: { size: [256, 455] } }, { fit: 'cover' as never })).toThrow(/input.fit/);
+  });
+});
+
+describe('fit width with maxWidth: a wider frame keeps its own width, up to maxWidth', () => {
+  const WIDE = { height: null, width: null, channels: 3 };
+  const spec = resolveInputSpec(WIDE, { input: { size: [256, 455], fit: 'width', maxWidth: 910 } });
+
+  it('takes 455 to 910 px frames at their own size, wider ones at 910, narrower ones at 455 as before', () => {
+    expect(spec.maxWidth).toBe(910);
+    expect(frameSpec(spec, 800, 600)).toMatchObject({ width: 800, height: 600 });
+    expect(frameSpec(spec, 2048, 1024)).toMatchObject({ width: 910, height: 455 });
+    expect(frameSpec(spec, 640, 360)).toMatchObject({ width: 640, height: 360 });
+    expect(frameSpec(spec, 300, 200)).toMatchObject({ width: 455, height: 303 });
+    expect(frameSpec(spec, 455, 256)).toBe(spec);
+    // without maxWidth it is the input width
+    expect(resolveInputSpec(FREE, { input: { size: [256, 455], fit: 'width' } }).maxWidth).toBe(455);
+    // the aspect limit is the one of fit width
+    expect(() => frameSpec(spec, 2000, 100)).toThrow(/image 2000x100 would be 455x23 at the model's width/);
+  });
+
+  it('refuses what it cannot do, naming the field', () => {
+    expect(() => resolveInputSpec(WIDE, { input: { size: [256, 455], maxWidth: 910 } })).toThrow(/input maxWidth needs fit "width"/);
+    expect(() => resolveInputSpec(WIDE, { input: { size: [256, 455], fit: 'width', maxWidth: 300 } })).toThrow(/input maxWidth 300 is smaller than the input width 455/);
+    expect(() => resolveInputSpec(FREE, { input: { size: [256, 455], fit: 'width', maxWidth: 910 } })).toThrow(
+      /input maxWidth 910 needs a model whose input width is free; this model's is fixed at 455/,
+    );
+    expect(resolveInputSpec(FREE, { input: { size: [256, 455], fit: 'width', maxWidth: 455 } }).maxWidth).toBe(455);
+    expect(() => validateMetadata({ input: { maxWidth: 0 } })).toThrow(/Expected a positive integer for input.maxWidth but received 0/);
+    expect(() => validateMetadata({ input: { maxWidth: 9.5 } })).toThrow(/input.maxWidth/);
+  });
+
+  describe('on a small fully convolutional model', () => {
+    let dir: string;
+    let capped: string;
+    let nominal: string;
+    let frame: string;
+    beforeAll(async () => {
+      await cpuBackend();
+      dir = tmpdir('occlude-maxwidth-');
+      const m = tfl.sequential({
+        layers: [
+          tfl.layers.conv2d({ inputShape: [null, null, 3], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.glorotNormal({ seed: 3 }) }),
+          tfl.layers.maxPooling2d({ poolSize: 2 }),
+          tfl.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', kernelInitializer: tfl.initializers.glorotNormal({ seed: 4 }) }),
+          tfl.layers.globalAveragePooling2d({}),
+          tfl.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tfl.initializers.glorotNormal({ seed: 5 }) }),
+        ],
+      });
+      // the same weights twice: input 24x48 with maxWidth 96, and input 48x96
+      capped = await saveLayersModel(m, path.join(dir, 'capped'), { labels: ['a', 'b', 'c'], input: { size: [24, 48], fit: 'width', maxWidth: 96 } });
+      nominal = await saveLayersModel(m, path.join(dir, 'nominal'), { labels: ['a', 'b', 'c'], input: { size: [48, 96], fit: 'width' } });
+      // a 192x96 frame of smooth colours
+      const raw = Buffer.alloc(192 * 96 * 3);
+      for (let y = 0; y < 96; y++) for (let x = 0; x < 192; x++) for (let c = 0; c < 3; c++) raw[(y * 192 + x) * 3 + c] = (x * (c + 1) * 3 + y * (5 - c) * 2 + ((x * y) % 17) * 4) % 256;
+      frame = path.join(dir, 'frame.png');
+      await sharp(raw, { raw: { width: 192, height: 96, channels: 3 } }).png().toFile(frame);
+    });
+
+    it('a 192 px frame under maxWidth 96 is the 96 px input of a model of that nominal size; the incremental engine equals full passes', async () => {
+      const a = await Session.open({ model: capped, workers: 1 });
+      const b = await Session.open({ model: nominal, workers: 1 });
+      const f = await Session.open({ model: capped, workers: 1, engine: 'full' });
+      try {
+        const o = { patch: 32, stride: 16, classes: 'all' as const };
+        const [ra, rb, rf] = [await a.occlude(frame, o), await b.occlude(frame, o), await f.occlude(frame, o)];
+        expect(ra.engine).toBe('incremental');
+        for (let k = 0; k < 3; k++) {
+          expect(maxAbsDiff(ra.maps[k].map, rb.maps[k].map)).toBeLessThan(1e-6);
+          expect(maxAbsDiff(ra.maps[k].map, rf.maps[k].map)).toBeLessThan(1e-5);
+        }
+        // and not the 48 px input it had without maxWidth
+        const plain = await Session.open({ model: capped, workers: 1, input: { maxWidth: 48 } });
+        try {
+          const rp = await plain.occlude(frame, o);
+          expect(maxAbsDiff(rp.map, ra.map)).toBeGreaterThan(1e-4);
+        } finally {
+          await plain.close();
+        }
+      } finally {
+        await Promise.all([a.close(), b.close(), f.close()]);
+      }
+    });
+
+    it('the flag --input-max-width overrides occlude.json', async () => {
+      const with96 = await runCli(['predict', frame, '--model', capped, '--json', '--workers', '1']);
+      const with48 = await runCli(['predict', frame, '--model', capped, '--json', '--workers', '1', '--input-max-width', '48']);
+      const ref = await runCli(['predict', frame, '--model', nominal, '--json', '--workers', '1']);
+      expect([with96.code, with48.code, ref.code]).toEqual([0, 0, 0]);
+      expect(JSON.parse(with96.out).probabilities).toEqual(JSON.parse(ref.out).probabilities);
+      const v = await runCli(['predict', frame, '--model', capped, '--workers', '1', '-v']);
+      expect(v.err).toMatch(/input 24x48, its height follows each frame's aspect ratio \(fit width\), and a wider frame keeps its width up to 96 \(maxWidth\)/);
+      expect(JSON.parse(with48.out).probabilities).not.toEqual(JSON.parse(ref.out).probabilities);
+      // a folder run records maxWidth, and a resume without it is refused, naming it
+      const out = path.join(dir, 'out');
+      const first = await runCli([frame, '--model', capped, '--patch', '32', '--stride', '32', '--workers', '1', '--out', out]);
+      expect(first.code).toBe(0);
+      expect(JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')).settings.input.maxWidth).toBe(96);
+      const again = await runCli([frame, '--model', capped, '--patch', '32', '--stride', '32', '--workers', '1', '--out', out, '--resume', '--input-max-width', '48']);
+      expect(again.code).toBe(2);
+      expect(again.err).toMatch(/other settings: preprocessing maxWidth none \(was 96\);/);
+      const bad = await runCli(['predict', frame, '--model', nominal, '--input-max-width', '10']);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/input maxWidth 10 is smaller than the input width 96/);
+    });
   });
 });
 

@@ -11,6 +11,9 @@ import { readTextFile } from '../files.js';
  *     "size": [227, 227],          // [height, width] the model takes
  *     "fit": "stretch",            // or "width": scale the frame to size's width and keep its aspect ratio
  *                                  //   (the height follows the frame; for fully convolutional models)
+ *     "maxWidth": 910,             // optional, fit "width" only: a wider frame keeps its own width up to
+ *                                  //   this instead of being scaled down to size's width, so that small
+ *                                  //   objects keep their pixels; needs a model whose input width is free
  *     "resize": [256, 256],        // optional: resize the frame to this first ...
  *     "crop": "center",            // ... then take the centre `size` crop
  *     "range": [0, 1],             // pixel values map from [0,1] to this range
@@ -29,6 +32,7 @@ export interface ModelMetadata {
   input?: {
     size?: [number, number];
     fit?: 'stretch' | 'width';
+    maxWidth?: number;
     resize?: [number, number];
     crop?: 'center' | 'none';
     range?: [number, number];
@@ -46,6 +50,8 @@ export interface InputSpec {
   width: number;
   /** stretch: every frame is resized to height x width; width: to width, keeping the frame's aspect ratio */
   fit: 'stretch' | 'width';
+  /** fit "width": a frame wider than `width` is scaled to its own width up to this (equal to `width`: every frame to `width`) */
+  maxWidth: number;
   /** 3 for colour models, 1 for greyscale models */
   channels: number;
   /** intermediate resize [h, w], or null: resize straight to the input size (crop none) or crop the frame itself (crop center) */
@@ -117,6 +123,12 @@ export function validateMetadata(json: unknown): ModelMetadata {
       if (i.fit !== 'stretch' && i.fit !== 'width') throw invalidParameter('input.fit', '"stretch" or "width"', i.fit);
       input.fit = i.fit;
     }
+    if (i.maxWidth !== undefined) {
+      if (typeof i.maxWidth !== 'number' || !Number.isInteger(i.maxWidth) || i.maxWidth <= 0) {
+        throw invalidParameter('input.maxWidth', 'a positive integer', i.maxWidth);
+      }
+      input.maxWidth = i.maxWidth;
+    }
     if (i.resize !== undefined) input.resize = pair('input.resize', i.resize, true);
     if (i.crop !== undefined) {
       if (i.crop !== 'center' && i.crop !== 'none') throw invalidParameter('input.crop', '"center" or "none"', i.crop);
@@ -172,6 +184,14 @@ export function resolveInputSpec(
       throw usageError(`input width ${size[1]} does not match the model's input width ${modelShape.width}`);
     }
   }
+  const maxWidth = m.maxWidth ?? size[1];
+  if (m.maxWidth !== undefined) {
+    if (fit !== 'width') throw usageError('input maxWidth needs fit "width"');
+    if (maxWidth < size[1]) throw usageError(`input maxWidth ${maxWidth} is smaller than the input width ${size[1]}`);
+    if (maxWidth > size[1] && modelShape.width) {
+      throw usageError(`input maxWidth ${maxWidth} needs a model whose input width is free; this model's is fixed at ${modelShape.width}`);
+    }
+  }
   const resize = m.resize ?? null;
   if (crop === 'center' && resize && (resize[0] < size[0] || resize[1] < size[1])) {
     throw usageError(`resize ${resize[0]}x${resize[1]} is smaller than the ${size[0]}x${size[1]} centre crop`);
@@ -189,6 +209,7 @@ export function resolveInputSpec(
     height: size[0],
     width: size[1],
     fit,
+    maxWidth,
     channels,
     resize: crop === 'center' ? resize : null,
     crop,
@@ -204,18 +225,22 @@ export const MAX_ASPECT_CHANGE = 4;
 
 /**
  * The input spec for one frame. With fit "width" the frame is scaled to the input's width and keeps
- * its aspect ratio: a 4:3 frame becomes 455x341 for a 455x256 input, a 16:9 frame 455x256.
+ * its aspect ratio: a 4:3 frame becomes 455x341 for a 455x256 input, a 16:9 frame 455x256. With a
+ * maxWidth, a wider frame keeps its own width up to maxWidth: a 800x600 frame stays 800x600 under
+ * maxWidth 910, and a 2048x1024 frame becomes 910x455.
  */
 export function frameSpec(spec: InputSpec, frameWidth: number, frameHeight: number, file?: string): InputSpec {
   if (spec.fit !== 'width') return spec;
-  const height = Math.max(1, Math.round((spec.width * frameHeight) / frameWidth));
-  if (height > spec.height * MAX_ASPECT_CHANGE || height * MAX_ASPECT_CHANGE < spec.height) {
+  const nominal = Math.max(1, Math.round((spec.width * frameHeight) / frameWidth));
+  if (nominal > spec.height * MAX_ASPECT_CHANGE || nominal * MAX_ASPECT_CHANGE < spec.height) {
     throw usageError(
-      `${file ? `${file}: ` : ''}image ${frameWidth}x${frameHeight} would be ${spec.width}x${height} at the model's width (fit "width"), more than ${MAX_ASPECT_CHANGE} times taller or flatter than its ${spec.width}x${spec.height}`,
+      `${file ? `${file}: ` : ''}image ${frameWidth}x${frameHeight} would be ${spec.width}x${nominal} at the model's width (fit "width"), more than ${MAX_ASPECT_CHANGE} times taller or flatter than its ${spec.width}x${spec.height}`,
       file,
     );
   }
-  return height === spec.height ? spec : { ...spec, height };
+  const width = Math.min(Math.max(frameWidth, spec.width), spec.maxWidth);
+  const height = width === spec.width ? nominal : Math.max(1, Math.round((width * frameHeight) / frameWidth));
+  return height === spec.height && width === spec.width ? spec : { ...spec, width, height };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -23,7 +23,7 @@ export interface RunSettings {
   mode: 'prob' | 'drop';
   iterate: number;
   /** the preprocessing: what the model is given */
-  input: { size: [number, number]; fit: string; channels: number; resize: [number, number] | null; crop: string; range: [number, number]; mean: number[] | null; std: number[] | null; order: string };
+  input: { size: [number, number]; fit: string; maxWidth?: number; channels: number; resize: [number, number] | null; crop: string; range: [number, number]; mean: number[] | null; std: number[] | null; order: string };
 }
 
 export interface RunFile {
@@ -40,10 +40,12 @@ export interface RunFile {
 }
 
 export function inputSettings(spec: InputSpec): RunSettings['input'] {
-  return { size: [spec.height, spec.width], fit: spec.fit, channels: spec.channels, resize: spec.resize, crop: spec.crop, range: spec.range, mean: spec.mean, std: spec.std, order: spec.order };
+  // maxWidth only when it lets frames be wider than size (run.json files stay as they were otherwise)
+  const wider = spec.maxWidth > spec.width ? { maxWidth: spec.maxWidth } : {};
+  return { size: [spec.height, spec.width], fit: spec.fit, ...wider, channels: spec.channels, resize: spec.resize, crop: spec.crop, range: spec.range, mean: spec.mean, std: spec.std, order: spec.order };
 }
 
-const shown = (v: unknown): string => (v === null ? 'none' : Array.isArray(v) ? v.join(',') : String(v));
+const shown = (v: unknown): string => (v === null || v === undefined ? 'none' : Array.isArray(v) ? v.join(',') : String(v));
 
 /** What differs between the settings of the folder's run and this run's, one phrase each: `patch 32 (was 128)`. */
 export function settingsDiff(was: RunSettings, now: RunSettings): string[] {
@@ -59,7 +61,8 @@ export function settingsDiff(was: RunSettings, now: RunSettings): string[] {
   }
   // run.json files written before input.fit existed: every frame was stretched
   const wasInput: Partial<RunSettings['input']> = { ...was.input, fit: was.input?.fit ?? 'stretch' };
-  for (const k of Object.keys(now.input) as (keyof RunSettings['input'])[]) {
+  // maxWidth is there only when one of the runs had it
+  for (const k of new Set([...Object.keys(now.input), ...Object.keys(wasInput)]) as Set<keyof RunSettings['input']>) {
     const v = (x: unknown) => (k === 'size' && Array.isArray(x) ? x.join('x') : shown(x));
     if (v(wasInput[k]) !== v(now.input[k])) out.push(`preprocessing ${k} ${v(now.input[k])} (was ${v(wasInput[k])})`);
   }
