@@ -8,11 +8,15 @@
 // lamp's box and within half a patch of it left or right (on the test-lot camera, ud-*, the lamp's reflection in the
 // windscreen shows on the dashboard straight below it, and models take it for the lamp).
 //
-//   node training/real_frames.mjs [MODEL] [--json OUT] [--shared ../shared]
+//   node training/real_frames.mjs [MODEL] [--json OUT] [--shared ../shared] [--max-width W]
+//
+// --max-width W measures the model at a higher input size: a copy whose input width is free, with
+// input.maxWidth W (training/free_width.mjs), so that a frame wider than the model keeps its width up to W.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freeWidthCopy } from './free_width.mjs';
 
 const args = process.argv.slice(2);
 const opt = (k, d) => {
@@ -24,7 +28,9 @@ const opt = (k, d) => {
 };
 const jsonOut = opt('--json', null);
 const shared = resolve(opt('--shared', '../shared'));
-const model = resolve(args[0] ?? 'models/traffic-light');
+const maxWidth = opt('--max-width', null);
+const given = resolve(args[0] ?? 'models/traffic-light');
+const model = maxWidth === null ? given : freeWidthCopy(given, mkdtempSync(join(tmpdir(), 'occ-wide-')), Number(maxWidth));
 const RADIUS = 15;
 
 function check(manifest) {
@@ -78,7 +84,8 @@ const dc = rows.filter((r) => r.set === 'dashcam');
 const pg = rv.filter((r) => r.right && r.distance !== null);
 const hits = pg.filter((r) => r.distance <= RADIUS).length;
 const summary = {
-  model,
+  model: given,
+  ...(maxWidth === null ? {} : { maxWidth: Number(maxWidth) }),
   realval: `${rv.filter((r) => r.right).length}/${rv.length}`,
   dashcam: `${dc.filter((r) => r.right).length}/${dc.length}`,
   both: `${rows.filter((r) => r.right).length}/${rows.length}`,
