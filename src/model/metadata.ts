@@ -239,7 +239,7 @@ export function frameSpec(spec: InputSpec, frameWidth: number, frameHeight: numb
     );
   }
   const width = Math.min(Math.max(frameWidth, spec.width), spec.maxWidth);
-  const height = width === spec.width ? nominal : Math.max(1, Math.round((width * frameHeight) / frameWidth));
+  const height = Math.max(1, Math.round((width * frameHeight) / frameWidth));
   return height === spec.height && width === spec.width ? spec : { ...spec, width, height };
 }
 
