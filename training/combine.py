@@ -3,7 +3,7 @@
 
   python3 training/combine.py lists --shared ../shared [--generated DATA_DIR] --out DIR
   python3 training/combine.py measure --preds DIR --real VARIANTS_DIR [--generated VARIANTS_DIR] [--shared ../shared] \
-      [--fit val,val-looks] [--report test,test-looks,mir] COMBINER ...
+      [--fit val,val-looks] [--report test,test-looks,mir] [--shift-none-on SET] COMBINER ...
 
 `lists` writes training/variants.mjs's lists: DIR/real.json, the 18 realval frames and the 6 dash-cam frames with
 their classes and boxes (patch 64, stride 32, as training/real_frames.mjs runs them), and DIR/generated.json, the
@@ -13,7 +13,8 @@ COMBINER: NAME (one branch alone) or NAME+NAME[+NAME...] (a combiner fitted on t
 as training/stack.py fit fits one: p = softmax(W [p_1, ..., p_k] + b), multinomial logistic regression, float64
 L-BFGS, L2 1e-3 on W, on the union of the --fit sets, nothing tuned after); log:NAME+NAME... fits it on the
 log-probabilities instead (clipped at 1e-6; a product of the models' probabilities, each class with its own power).
-NAMEs are the branches of a training/branches.py graph.
+NAMEs are the branches of a training/branches.py graph. --shift-none-on SET then takes d off each fitted combiner's
+`none` logit, d chosen on SET alone as training/prior.py curve --choose chooses it (seventeenth session).
 
 --preds DIR holds `occlude predict --json` of each branch's own model on each set, as NAME-SET.jsonl (true classes
 as training/prior.py reads them); the --fit sets are fitted, the --report sets only reported.
@@ -137,6 +138,19 @@ def softmax(z):
     return e / e.sum(1, keepdims=True)
 
 
+def shift_none(score, xy, tolerance):
+    """The twelfth session's lower prior of `none` (training/prior.py curve), for a fitted combiner: the largest d in
+    0, 0.1, ..., 4 whose accuracy on the set xy, with d taken off the `none` logit, is at least the unshifted accuracy
+    minus `tolerance` points. Returns the shift of b: d on `none`, 0 on the lights."""
+    x, y = xy
+    z = score(x)
+    pct = lambda d: 100 * float(((z - [d, 0, 0]).argmax(1) == y).mean())  # noqa: E731
+    grid = [i / 10 for i in range(41)]
+    d = max(g for g in grid if pct(g) >= pct(0) - tolerance - 1e-9)
+    print(f'  none shift chosen on its set alone: d = {d:.1f} ({pct(0):.1f}% at 0, {pct(d):.1f}% at d)')
+    return np.array([d, 0.0, 0.0])
+
+
 def prediction_sets(a, names, sets):
     """{SET: (x [n, 3k] the branches' probabilities side by side, y)} from DIR/NAME-SET.jsonl."""
     specs = [f'{s}=' + ','.join(os.path.join(a.preds, f'{n}-{s}.jsonl') for n in names) for s in sets]
@@ -184,6 +198,8 @@ def measure(a):
             sys.exit(f'{spec}: the branches are {", ".join(branch)}')
         cols = sum((branch[n] for n in names), [])
         sets = prediction_sets(a, names, fit_sets + report_sets)
+        if a.shift_none_on and (a.shift_none_on not in sets or len(names) == 1):
+            sys.exit(f'{spec}: --shift-none-on needs a combiner of several branches and one of the --fit or --report sets')
         if len(names) == 1:
             if log:
                 sys.exit(f'{spec}: log: is for combiners of several branches')
@@ -193,10 +209,12 @@ def measure(a):
             x = np.concatenate([inputs(sets[s][0]) for s in fit_sets])
             y = np.concatenate([sets[s][1] for s in fit_sets])
             W, b, _ = regress(x, y, a.l2)
+            if a.shift_none_on:
+                b = b - shift_none(lambda x, W=W, b=b, f=inputs: f(x) @ W + b, sets[a.shift_none_on], a.tolerance)
             if a.save and not log:
                 os.makedirs(a.save, exist_ok=True)
                 json.dump({'labels': LABELS, 'branches': names, 'inputs': ', '.join(f'{n} none red green' for n in names),
-                           'W': W.tolist(), 'b': b.tolist(), 'fit': fit_sets, 'l2': a.l2},
+                           'W': W.tolist(), 'b': b.tolist(), 'fit': fit_sets, 'l2': a.l2, 'none_shift_chosen_on': a.shift_none_on},
                           open(os.path.join(a.save, spec.replace('+', '_') + '.json'), 'w'), indent=1)
             combine = lambda v, c=cols, W=W, b=b, f=inputs: softmax(f(v[:, c]) @ W + b)  # noqa: E731
             score = lambda x, W=W, b=b, f=inputs: f(x) @ W + b  # noqa: E731
@@ -256,6 +274,9 @@ def main():
     me.add_argument('--frames', help="write each generated frame's class and hit, per combiner, as JSON lines (as pointing.mjs --frames)")
     me.add_argument('--save', metavar='DIR', help='write each combiner of several branches (not log:) as DIR/NAME_NAME.json, '
                     "for training/branches.py --stack: the combined model as one LayersModel")
+    me.add_argument('--shift-none-on', metavar='SET', help='lower the prior of none on each fitted combiner by the d chosen '
+                    'on SET alone (one of the --fit or --report sets), as training/prior.py curve --choose chooses it')
+    me.add_argument('--tolerance', type=float, default=0.3, help='for --shift-none-on (default 0.3 points)')
     me.add_argument('combiners', nargs='+')
     a = ap.parse_args()
     {'lists': lists, 'measure': measure}[a.cmd](a)
