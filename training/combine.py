@@ -36,7 +36,7 @@ import argparse, glob, json, os, sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-import prior  # noqa: E402  (read_sets: predictions and true classes)
+import prior  # noqa: E402  (read_sets: predictions and true classes; the none shift's choice)
 from stack import features, regress  # noqa: E402  (stack.py fit's inputs and regression)
 
 LABELS = ['none', 'red', 'green']
@@ -144,10 +144,10 @@ def shift_none(score, xy, tolerance):
     minus `tolerance` points. Returns the shift of b: d on `none`, 0 on the lights."""
     x, y = xy
     z = score(x)
-    pct = lambda d: 100 * float(((z - [d, 0, 0]).argmax(1) == y).mean())  # noqa: E731
-    grid = [i / 10 for i in range(41)]
-    d = max(g for g in grid if pct(g) >= pct(0) - tolerance - 1e-9)
-    print(f'  none shift chosen on its set alone: d = {d:.1f} ({pct(0):.1f}% at 0, {pct(d):.1f}% at d)')
+    pct = lambda i: 100 * float(((z - [prior.GRID[i], 0, 0]).argmax(1) == y).mean())  # noqa: E731
+    i = prior.choose(pct, tolerance)
+    d = prior.GRID[i]
+    print(f'  none shift chosen on its set alone: d = {d:.1f} ({pct(0):.1f}% at 0, {pct(i):.1f}% at d)')
     return np.array([d, 0.0, 0.0])
 
 

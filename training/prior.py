@@ -110,16 +110,24 @@ def mix(a):
     curve(a, {n: mixed(ra, rb, grid[wi]) for n, (ra, rb) in pairs.items()})
 
 
+GRID = [i / 10 for i in range(41)]  # d = 0, 0.1, ..., 4.0
+
+
+def choose(pct, tolerance):
+    """The index in GRID of the largest d whose accuracy pct(i), in percent, is at least pct(0) minus tolerance points."""
+    return max(i for i in range(len(GRID)) if pct(i) >= pct(0) - tolerance - 1e-9)
+
+
 def curve(a, sets=None):
     if sets is None:
         sets = {n: r[0] for n, r in named(a, 1).items()}
-    grid = [i / 10 for i in range(41)]
+    grid = GRID
     counts = {n: [right(r, d) for d in grid] for n, r in sets.items()}
     pct = lambda n, i: 100 * counts[n][i] / len(sets[n])  # noqa: E731
     print('d    ' + '  '.join(f'{n} ({len(r)})' for n, r in sets.items()))
     for i, d in enumerate(grid):
         print(f'{d:.1f}  ' + '  '.join(f'{counts[n][i]} ({pct(n, i):.1f}%)' for n in sets))
-    ci = max(i for i in range(len(grid)) if pct(a.choose, i) >= pct(a.choose, 0) - a.tolerance - 1e-9)
+    ci = choose(lambda i: pct(a.choose, i), a.tolerance)
     chosen = grid[ci]
     print(f'\nchosen on {a.choose} alone (the largest d within {a.tolerance} points of d = 0): d = {chosen:.1f}')
     print('  ' + ', '.join(f'{n} {counts[n][ci]}/{len(r)}' for n, r in sets.items()))
