@@ -131,10 +131,15 @@ describe('fit width with maxWidth: a wider frame keeps its own width, up to maxW
       const ref = await runCli(['predict', frame, '--model', nominal, '--json', '--workers', '1']);
       expect([with96.code, with48.code, ref.code]).toEqual([0, 0, 0]);
       expect(JSON.parse(with96.out).probabilities).toEqual(JSON.parse(ref.out).probabilities);
+      expect(JSON.parse(with48.out).probabilities).not.toEqual(JSON.parse(ref.out).probabilities);
+      const bad = await runCli(['predict', frame, '--model', nominal, '--input-max-width', '10']);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/input maxWidth 10 is smaller than the input width 96/);
       const v = await runCli(['predict', frame, '--model', capped, '--workers', '1', '-v']);
       expect(v.err).toMatch(/input 24x48, its height follows each frame's aspect ratio \(fit width\), and a wider frame keeps its width up to 96 \(maxWidth\)/);
-      expect(JSON.parse(with48.out).probabilities).not.toEqual(JSON.parse(ref.out).probabilities);
-      // a folder run records maxWidth, and a resume without it is refused, naming it
+    });
+
+    it('a folder run records maxWidth in run.json, and a resume with another is refused, naming it', async () => {
       const out = path.join(dir, 'out');
       const first = await runCli([frame, '--model', capped, '--patch', '32', '--stride', '32', '--workers', '1', '--out', out]);
       expect(first.code).toBe(0);
@@ -142,9 +147,6 @@ describe('fit width with maxWidth: a wider frame keeps its own width, up to maxW
       const again = await runCli([frame, '--model', capped, '--patch', '32', '--stride', '32', '--workers', '1', '--out', out, '--resume', '--input-max-width', '48']);
       expect(again.code).toBe(2);
       expect(again.err).toMatch(/other settings: preprocessing maxWidth none \(was 96\);/);
-      const bad = await runCli(['predict', frame, '--model', nominal, '--input-max-width', '10']);
-      expect(bad.code).toBe(2);
-      expect(bad.err).toMatch(/input maxWidth 10 is smaller than the input width 96/);
     });
   });
 });
