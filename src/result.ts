@@ -9,6 +9,8 @@ export interface Prediction {
   classIndex: number;
   probability: number;
   probabilities: Record<string, number>;
+  /** with input.chooseScale: the [height, width] the frame was scored at */
+  input?: [number, number];
 }
 
 /** The heat-map of one class. */
@@ -35,6 +37,8 @@ export interface OcclusionResult {
   height: number;
   model: string;
   backend: string;
+  /** with input.chooseScale: the [height, width] the frame was scored at */
+  input?: [number, number];
   labels: string[];
   predicted: { class: string; classIndex: number; probability: number };
   class: string;

@@ -11,7 +11,7 @@ import { Preprocessor } from './image/preprocess.js';
 import { initBackend, type BackendInfo } from './model/backends.js';
 import { loadModel, type LoadedModel, type ModelInput } from './model/load.js';
 import { EMBEDDED_MODEL, EMBEDDED_MODELS, modelLabel, resolveEmbedded } from './model/embedded.js';
-import { frameSpec, readMetadata, resolveInputSpec, type InputSpec, type ModelMetadata } from './model/metadata.js';
+import { frameSpecs, readMetadata, resolveInputSpec, type InputSpec, type ModelMetadata } from './model/metadata.js';
 import { resolveLabels, resolveClass, isProbabilityVector, softmaxInPlace, argmax, assertFinite } from './model/classes.js';
 import { planGrid, patchRect, type Rect } from './plan/grid.js';
 import { Accumulator, toDrop } from './heatmap/accumulate.js';
@@ -126,6 +126,10 @@ export class Session {
       const labels = resolveLabels(model.outputs, opts.labels ?? meta?.labels, opts.labels ? '--labels' : 'occlude.json');
       const session = new Session(model, typeof input === 'string' ? modelLabel(input) : model.file, backendInfo, labels, meta, opts);
       session.planMemory(); // also validates the preprocessing up front
+      const choose = session.inputSpec().chooseScale;
+      if (choose !== null && !labels.includes(choose)) {
+        throw usageError(`input chooseScale "${choose}" is not one of the model's labels (${labels.join(', ')})`);
+      }
       session.engineInfo = chooseEngine(model, engine, {
         exactReference: opts.exactReference === true,
         fits: (cacheBytes) => fitBatch(session.budget, session.workers, session.inputSpec(), session.weightBytes, footprint(session.inputSpec(), 'incremental', cacheBytes), 1) > 0,
@@ -250,13 +254,35 @@ export class Session {
   async predict(input: ImageInput, o: { name?: string } = {}): Promise<Prediction> {
     const file = imageName(input, o.name);
     const image = await this.decode(input, o.name);
-    const spec = frameSpec(this.inputSpec(), image.width, image.height, file);
-    preprocessorFor(file, image, spec);
-    const scorer = new InProcessScorer(this.model, this.backendInfo.name);
-    await scorer.setFrame(this.job(image, spec, { kind: 'constant', rgb: [0.5, 0.5, 0.5] }, []));
-    const { probs } = this.toProbabilities(await scorer.score([NO_PATCH]), file);
+    const { spec, probs } = await this.scale(image, file);
     const k = argmax(probs);
-    return { image: file, class: this.labels[k], classIndex: k, probability: probs[k], probabilities: this.named(probs) };
+    return {
+      image: file,
+      class: this.labels[k],
+      classIndex: k,
+      probability: probs[k],
+      probabilities: this.named(probs),
+      ...(spec.chooseScale === null ? {} : { input: [spec.height, spec.width] as [number, number] }),
+    };
+  }
+
+  /**
+   * The input spec a frame is scored at, and the model's probabilities for the unoccluded frame at it (one
+   * forward pass on this thread). That is frameSpec's, or, with input.chooseScale, whichever of the frame's own
+   * width (up to maxWidth) and the input's width gives that label the lower probability (the input's width on a tie).
+   */
+  private async scale(image: RgbImage, file: string): Promise<{ spec: InputSpec; probs: Float32Array }> {
+    const specs = frameSpecs(this.inputSpec(), image.width, image.height, file);
+    const scorer = new InProcessScorer(this.model, this.backendInfo.name);
+    const scored = [];
+    for (const spec of specs) {
+      preprocessorFor(file, image, spec); // also validates crop vs image size
+      await scorer.setFrame(this.job(image, spec, { kind: 'constant', rgb: [0.5, 0.5, 0.5] }, []));
+      scored.push({ spec, probs: this.toProbabilities(await scorer.score([NO_PATCH]), file).probs });
+    }
+    if (scored.length === 1) return scored[0];
+    const k = this.labels.indexOf(specs[0].chooseScale!);
+    return scored[0].probs[k] < scored[1].probs[k] ? scored[0] : scored[1];
   }
 
   private job(image: RgbImage, spec: InputSpec, fill: FrameJob['fill'], occluders: Rect[]): FrameJob {
@@ -276,7 +302,8 @@ export class Session {
     if (patch > image.width || patch > image.height) {
       throw usageError(`${file}: patch ${patch} is larger than the image (${image.width}x${image.height})`, file);
     }
-    const spec = frameSpec(this.inputSpec(), image.width, image.height, file);
+    const specs = frameSpecs(this.inputSpec(), image.width, image.height, file);
+    const spec = specs.length === 1 ? specs[0] : (await this.scale(image, file)).spec;
     const pre = preprocessorFor(file, image, spec); // also validates crop vs image size
     const fill = await resolveFill(fillSpec, image);
     const grid = planGrid(image.width, image.height, patch, stride);
@@ -357,6 +384,7 @@ export class Session {
       backend: this.backend,
       engine: this.engine,
       ...(this.planOptions.frameGates ? { gates: 'frame' as const } : {}),
+      ...(spec.chooseScale === null ? {} : { input: [spec.height, spec.width] as [number, number] }),
       labels: this.labels,
       predicted: { class: this.labels[predicted], classIndex: predicted, probability: probs[predicted] },
       class: target.class,

@@ -139,6 +139,64 @@ describe('fit width with maxWidth: a wider frame keeps its own width, up to maxW
       expect(v.err).toMatch(/input 24x48, its height follows each frame's aspect ratio \(fit width\), and a wider frame keeps its width up to 96 \(maxWidth\)/);
     });
 
+    it('chooseScale: a wider frame is scored at both widths, and the one where the label is less probable is used', async () => {
+      const at = async (extra: string[]) => {
+        const r = await runCli(['predict', frame, '--model', capped, '--json', '--workers', '1', ...extra]);
+        expect(r.code).toBe(0);
+        return JSON.parse(r.out);
+      };
+      const wide = (await at([])).probabilities; // 96 px
+      const narrow = (await at(['--input-max-width', '48'])).probabilities;
+      expect(wide).not.toEqual(narrow);
+      const chosen = new Set<number>();
+      // the probabilities sum to 1 at both widths, so some label is less probable at each: both choices are made
+      for (const label of ['a', 'b', 'c']) {
+        const p = await at(['--input-choose-scale', label]);
+        const wideWins = wide[label] < narrow[label];
+        expect(p.probabilities).toEqual(wideWins ? wide : narrow);
+        expect(p.input).toEqual(wideWins ? [48, 96] : [24, 48]);
+        chosen.add(p.input[1]);
+        // the map is the chosen width's too
+        const s = await Session.open({ model: capped, workers: 1, input: { chooseScale: label } });
+        const ref = await Session.open({ model: capped, workers: 1, input: { maxWidth: wideWins ? 96 : 48 } });
+        try {
+          const o = { patch: 32, stride: 16 };
+          const [rs, rr] = [await s.occlude(frame, o), await ref.occlude(frame, o)];
+          expect(rs.input).toEqual(p.input);
+          expect(rs.probabilities).toEqual(rr.probabilities);
+          expect(maxAbsDiff(rs.map, rr.map)).toBe(0);
+        } finally {
+          await Promise.all([s.close(), ref.close()]);
+        }
+      }
+      expect([...chosen].sort()).toEqual([48, 96]);
+      // a frame no wider than the input has one scale
+      const small = path.join(dir, 'small.png');
+      await sharp(frame).resize(48, 24).png().toFile(small);
+      const one = await runCli(['predict', small, '--model', capped, '--json', '--workers', '1', '--input-choose-scale', 'a']);
+      expect(JSON.parse(one.out).input).toEqual([24, 48]);
+      // -v and run.json name it
+      const v = await runCli(['predict', frame, '--model', capped, '--workers', '1', '-v', '--input-choose-scale', 'a']);
+      expect(v.err).toMatch(/keeps its width up to 96 \(maxWidth\) or 48, whichever gives a the lower probability \(chooseScale\)/);
+      const out = path.join(dir, 'out-choose');
+      const run = await runCli([frame, '--model', capped, '--patch', '32', '--stride', '32', '--workers', '1', '--out', out, '--input-choose-scale', 'b']);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')).settings.input).toMatchObject({ maxWidth: 96, chooseScale: 'b' });
+      const again = await runCli([frame, '--model', capped, '--patch', '32', '--stride', '32', '--workers', '1', '--out', out, '--resume']);
+      expect(again.code).toBe(2);
+      expect(again.err).toMatch(/preprocessing chooseScale none \(was b\)/);
+    });
+
+    it('chooseScale is refused up front when it cannot apply', async () => {
+      const unknown = await runCli(['predict', frame, '--model', capped, '--input-choose-scale', 'red']);
+      expect(unknown.code).toBe(2);
+      expect(unknown.err).toMatch(/input chooseScale "red" is not one of the model's labels \(a, b, c\)/);
+      const noWider = await runCli(['predict', frame, '--model', nominal, '--input-choose-scale', 'a']);
+      expect(noWider.code).toBe(2);
+      expect(noWider.err).toMatch(/input chooseScale needs a maxWidth wider than the input width 96/);
+      expect(() => validateMetadata({ input: { chooseScale: 3 } })).toThrow(/Expected a label for input.chooseScale but received 3/);
+    });
+
     it('a folder run records maxWidth in run.json, and a resume with another is refused, naming it', async () => {
       const out = path.join(dir, 'out');
       const first = await runCli([frame, '--model', capped, '--patch', '32', '--stride', '32', '--workers', '1', '--out', out]);

@@ -8,10 +8,11 @@
 // lamp's box and within half a patch of it left or right (on the test-lot camera, ud-*, the lamp's reflection in the
 // windscreen shows on the dashboard straight below it, and models take it for the lamp).
 //
-//   node training/real_frames.mjs [MODEL] [--json OUT] [--shared ../shared] [--max-width W]
+//   node training/real_frames.mjs [MODEL] [--json OUT] [--shared ../shared] [--max-width W [--choose-scale LABEL]]
 //
 // --max-width W measures the model at a higher input size: a copy whose input width is free, with
 // input.maxWidth W (training/free_width.mjs), so that a frame wider than the model keeps its width up to W.
+// --choose-scale LABEL: such a frame is scored at both widths, and the one where LABEL is less probable is used.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,8 +30,10 @@ const opt = (k, d) => {
 const jsonOut = opt('--json', null);
 const shared = resolve(opt('--shared', '../shared'));
 const maxWidth = opt('--max-width', null);
+const chooseScale = opt('--choose-scale', null);
 const given = resolve(args[0] ?? 'models/traffic-light');
-const model = maxWidth === null ? given : freeWidthCopy(given, mkdtempSync(join(tmpdir(), 'occ-wide-')), Number(maxWidth));
+if (chooseScale !== null && maxWidth === null) throw new Error('--choose-scale needs --max-width');
+const model = maxWidth === null ? given : freeWidthCopy(given, mkdtempSync(join(tmpdir(), 'occ-wide-')), Number(maxWidth), chooseScale);
 const RADIUS = 15;
 
 function check(manifest) {
@@ -86,6 +89,7 @@ const hits = pg.filter((r) => r.distance <= RADIUS).length;
 const summary = {
   model: given,
   ...(maxWidth === null ? {} : { maxWidth: Number(maxWidth) }),
+  ...(chooseScale === null ? {} : { chooseScale }),
   realval: `${rv.filter((r) => r.right).length}/${rv.length}`,
   dashcam: `${dc.filter((r) => r.right).length}/${dc.length}`,
   both: `${rows.filter((r) => r.right).length}/${rows.length}`,

@@ -41,6 +41,7 @@ export interface ModelFlags {
   crop?: 'center' | 'none';
   inputFit?: 'stretch' | 'width';
   inputMaxWidth?: number;
+  inputChooseScale?: string;
   inputRange?: number[];
   mean?: number[];
   std?: number[];
@@ -71,6 +72,7 @@ export function sessionOptions(f: ModelFlags): SessionOptions {
       crop: f.crop,
       fit: f.inputFit,
       maxWidth: f.inputMaxWidth,
+      chooseScale: f.inputChooseScale,
       range: f.inputRange as [number, number] | undefined,
       mean: f.mean,
       std: f.std,
@@ -125,7 +127,7 @@ function describeSession(session: Session, f: ModelFlags): string[] {
   const spec = session.inputSpec();
   const batch = `batch size: ${session.batchSize(spec)} variants per forward pass${f.batchSize ? '' : ` (from the memory budget${f.exactReference ? '; smaller for large images with --exact-reference' : ''})`}`;
   return [
-    `model: ${session.modelLabel} (${session.model.kind}, input ${spec.height}x${spec.width}${spec.fit === 'width' ? `, its height follows each frame's aspect ratio (fit width)${spec.maxWidth > spec.width ? `, and a wider frame keeps its width up to ${spec.maxWidth} (maxWidth)` : ''}` : ''}, labels ${session.labels.join(', ')})`,
+    `model: ${session.modelLabel} (${session.model.kind}, input ${spec.height}x${spec.width}${spec.fit === 'width' ? `, its height follows each frame's aspect ratio (fit width)${spec.maxWidth > spec.width ? `, and a wider frame keeps its width up to ${spec.maxWidth} (maxWidth)${spec.chooseScale === null ? '' : ` or ${spec.width}, whichever gives ${spec.chooseScale} the lower probability (chooseScale)`}` : ''}` : ''}, labels ${session.labels.join(', ')})`,
     `backend: ${session.backend}${session.backendInfo.notes.length ? ` (${session.backendInfo.notes.join('; ')})` : ''}; workers: ${session.workers}${session.workersNote ? ` (${session.workersNote})` : ''}; ${batch}`,
     `engine: ${session.engine} (${session.engineInfo.reason})`,
   ];

@@ -22,7 +22,7 @@ export async function runPredictCmd(inputs: string[], f: ModelFlags, io: Io, rep
         if (f.json) io.stdout.write(JSON.stringify(predictionJson(p, modelLabel, backend)) + '\n');
         else {
           const all = Object.entries(p.probabilities).map(([k, v]) => `${k} ${percent(v)}`).join(', ');
-          io.stdout.write(`${shownPath(p.image)}: ${p.class} (${percent(p.probability)})  [${all}]  backend ${backend}\n`);
+          io.stdout.write(`${shownPath(p.image)}: ${p.class} (${percent(p.probability)})  [${all}]  backend ${backend}${p.input ? `, input ${p.input[1]}x${p.input[0]}` : ''}\n`);
         }
       },
     },

@@ -50,6 +50,7 @@ function addModelOptions(cmd: Command, o: { labels?: boolean; json?: string } = 
     .option('--input-size <HxW>', 'model input size (overrides occlude.json)', hw('input-size'))
     .addOption(new Option('--input-fit <fit>', 'stretch: resize every frame to the input size; width: to its width, keeping the frame\'s aspect ratio (overrides occlude.json)').choices(['stretch', 'width']))
     .option('--input-max-width <px>', 'with fit width: a wider frame keeps its own width up to this, never upscaled (overrides occlude.json; the model\'s input width must be free)', int('input-max-width'))
+    .option('--input-choose-scale <label>', 'with --input-max-width: score a wider frame at both widths and use the one where this label is less probable (overrides occlude.json)')
     .option('--resize <HxW>', 'resize the frame to this before a centre crop (overrides occlude.json)', hw('resize'))
     .addOption(new Option('--crop <mode>', 'centre crop after resize (overrides occlude.json)').choices(['center', 'none']))
     .option('--input-range <lo,hi>', 'pixel value range the model expects, e.g. 0,255 or -1,1', nums('input-range', 2))

@@ -14,6 +14,9 @@ import { readTextFile } from '../files.js';
  *     "maxWidth": 910,             // optional, fit "width" only: a wider frame keeps its own width up to
  *                                  //   this instead of being scaled down to size's width, so that small
  *                                  //   objects keep their pixels; needs a model whose input width is free
+ *     "chooseScale": "none",       // optional, with maxWidth: a frame wider than size's width is scored at
+ *                                  //   both widths, and the one where this label is less probable is used
+ *                                  //   (for the prediction and the map)
  *     "resize": [256, 256],        // optional: resize the frame to this first ...
  *     "crop": "center",            // ... then take the centre `size` crop
  *     "range": [0, 1],             // pixel values map from [0,1] to this range
@@ -33,6 +36,7 @@ export interface ModelMetadata {
     size?: [number, number];
     fit?: 'stretch' | 'width';
     maxWidth?: number;
+    chooseScale?: string;
     resize?: [number, number];
     crop?: 'center' | 'none';
     range?: [number, number];
@@ -52,6 +56,11 @@ export interface InputSpec {
   fit: 'stretch' | 'width';
   /** fit "width": a frame wider than `width` is scaled to its own width up to this (equal to `width`: every frame to `width`) */
   maxWidth: number;
+  /**
+   * with maxWidth: a frame wider than `width` is scored at `width` and at its own width up to maxWidth, and the
+   * session uses the one where this label is less probable (null: always its own width up to maxWidth)
+   */
+  chooseScale: string | null;
   /** 3 for colour models, 1 for greyscale models */
   channels: number;
   /** intermediate resize [h, w], or null: resize straight to the input size (crop none) or crop the frame itself (crop center) */
@@ -129,6 +138,10 @@ export function validateMetadata(json: unknown): ModelMetadata {
       }
       input.maxWidth = i.maxWidth;
     }
+    if (i.chooseScale !== undefined) {
+      if (typeof i.chooseScale !== 'string' || i.chooseScale === '') throw invalidParameter('input.chooseScale', 'a label', i.chooseScale);
+      input.chooseScale = i.chooseScale;
+    }
     if (i.resize !== undefined) input.resize = pair('input.resize', i.resize, true);
     if (i.crop !== undefined) {
       if (i.crop !== 'center' && i.crop !== 'none') throw invalidParameter('input.crop', '"center" or "none"', i.crop);
@@ -192,6 +205,9 @@ export function resolveInputSpec(
       throw usageError(`input maxWidth ${maxWidth} needs a model whose input width is free; this model's is fixed at ${modelShape.width}`);
     }
   }
+  if (m.chooseScale !== undefined && maxWidth <= size[1]) {
+    throw usageError(`input chooseScale needs a maxWidth wider than the input width ${size[1]}`);
+  }
   const resize = m.resize ?? null;
   if (crop === 'center' && resize && (resize[0] < size[0] || resize[1] < size[1])) {
     throw usageError(`resize ${resize[0]}x${resize[1]} is smaller than the ${size[0]}x${size[1]} centre crop`);
@@ -210,6 +226,7 @@ export function resolveInputSpec(
     width: size[1],
     fit,
     maxWidth,
+    chooseScale: m.chooseScale ?? null,
     channels,
     resize: crop === 'center' ? resize : null,
     crop,
@@ -222,6 +239,16 @@ export function resolveInputSpec(
 
 /** Frames may be at most this many times taller or flatter than the nominal input under fit "width". */
 export const MAX_ASPECT_CHANGE = 4;
+
+/**
+ * The input specs a frame may be scored at: its own width up to maxWidth (frameSpec) and, when the spec has
+ * chooseScale and that width is wider than the input's, the input's width too (second).
+ */
+export function frameSpecs(spec: InputSpec, frameWidth: number, frameHeight: number, file?: string): InputSpec[] {
+  const own = frameSpec(spec, frameWidth, frameHeight, file);
+  if (spec.chooseScale === null || own.width <= spec.width) return [own];
+  return [own, frameSpec({ ...spec, maxWidth: spec.width }, frameWidth, frameHeight, file)];
+}
 
 /**
  * The input spec for one frame. With fit "width" the frame is scaled to the input's width and keeps

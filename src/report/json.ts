@@ -20,6 +20,7 @@ export function resultJson(r: OcclusionResult, paths: OutputFiles) {
     backend: r.backend,
     engine: r.engine,
     ...(r.gates ? { gates: r.gates } : {}),
+    ...(r.input ? { input: r.input } : {}),
     labels: r.labels,
     predicted: r.predicted,
     class: r.class,
@@ -85,6 +86,6 @@ export function resultText(r: OcclusionResult, paths: OutputFiles): string[] {
     if (paths.output) lines.push(`  overlay: ${paths.output}`);
     if (paths.map) lines.push(`  map: ${paths.map}`);
   }
-  lines.push(`  backend: ${r.backend}, engine: ${r.engine}${r.gates ? " (squeeze-and-excitation gates held at the unoccluded frame's: approximate)" : ''}`);
+  lines.push(`  backend: ${r.backend}, engine: ${r.engine}${r.gates ? " (squeeze-and-excitation gates held at the unoccluded frame's: approximate)" : ''}${r.input ? `, input ${r.input[1]}x${r.input[0]}` : ''}`);
   return lines;
 }

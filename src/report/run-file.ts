@@ -23,7 +23,7 @@ export interface RunSettings {
   mode: 'prob' | 'drop';
   iterate: number;
   /** the preprocessing: what the model is given */
-  input: { size: [number, number]; fit: string; maxWidth?: number; channels: number; resize: [number, number] | null; crop: string; range: [number, number]; mean: number[] | null; std: number[] | null; order: string };
+  input: { size: [number, number]; fit: string; maxWidth?: number; chooseScale?: string; channels: number; resize: [number, number] | null; crop: string; range: [number, number]; mean: number[] | null; std: number[] | null; order: string };
 }
 
 export interface RunFile {
@@ -40,8 +40,8 @@ export interface RunFile {
 }
 
 export function inputSettings(spec: InputSpec): RunSettings['input'] {
-  // maxWidth only when it lets frames be wider than size (run.json files stay as they were otherwise)
-  const wider = spec.maxWidth > spec.width ? { maxWidth: spec.maxWidth } : {};
+  // maxWidth (and chooseScale) only when it lets frames be wider than size (run.json files stay as they were otherwise)
+  const wider = spec.maxWidth > spec.width ? { maxWidth: spec.maxWidth, ...(spec.chooseScale === null ? {} : { chooseScale: spec.chooseScale }) } : {};
   return { size: [spec.height, spec.width], fit: spec.fit, ...wider, channels: spec.channels, resize: spec.resize, crop: spec.crop, range: spec.range, mean: spec.mean, std: spec.std, order: spec.order };
 }
 
@@ -61,7 +61,7 @@ export function settingsDiff(was: RunSettings, now: RunSettings): string[] {
   }
   // run.json files written before input.fit existed: every frame was stretched
   const wasInput: Partial<RunSettings['input']> = { ...was.input, fit: was.input?.fit ?? 'stretch' };
-  // maxWidth is there only when one of the runs had it
+  // maxWidth and chooseScale are there only when one of the runs had them
   for (const k of new Set([...Object.keys(now.input), ...Object.keys(wasInput)]) as Set<keyof RunSettings['input']>) {
     const v = (x: unknown) => (k === 'size' && Array.isArray(x) ? x.join('x') : shown(x));
     if (v(wasInput[k]) !== v(now.input[k])) out.push(`preprocessing ${k} ${v(now.input[k])} (was ${v(wasInput[k])})`);
