@@ -271,8 +271,7 @@ export class Session {
    * forward pass on this thread). That is frameSpec's, or, with input.chooseScale, whichever of the frame's own
    * width (up to maxWidth) and the input's width gives that label the lower probability (the input's width on a tie).
    */
-  private async scale(image: RgbImage, file: string): Promise<{ spec: InputSpec; probs: Float32Array }> {
-    const specs = frameSpecs(this.inputSpec(), image.width, image.height, file);
+  private async scale(image: RgbImage, file: string, specs = frameSpecs(this.inputSpec(), image.width, image.height, file)): Promise<{ spec: InputSpec; probs: Float32Array }> {
     const scorer = new InProcessScorer(this.model, this.backendInfo.name);
     const scored = [];
     for (const spec of specs) {
@@ -303,7 +302,7 @@ export class Session {
       throw usageError(`${file}: patch ${patch} is larger than the image (${image.width}x${image.height})`, file);
     }
     const specs = frameSpecs(this.inputSpec(), image.width, image.height, file);
-    const spec = specs.length === 1 ? specs[0] : (await this.scale(image, file)).spec;
+    const spec = specs.length === 1 ? specs[0] : (await this.scale(image, file, specs)).spec;
     const pre = preprocessorFor(file, image, spec); // also validates crop vs image size
     const fill = await resolveFill(fillSpec, image);
     const grid = planGrid(image.width, image.height, patch, stride);
