@@ -1,4 +1,5 @@
 /** What every command shares: the streams, the model flags, the error reporter and the run events' listener. */
+import type { InputSpec } from '../model/metadata.js';
 import type { Session, SessionOptions } from '../session.js';
 import { OccludeError, runtimeError, messageOf, withName } from '../errors.js';
 import { byteSize, type BackendRequest, type EngineRequest } from '../options.js';
@@ -122,12 +123,23 @@ export class Reporter {
   }
 }
 
+/** The input in -v: its size, and with fit "width" how a frame's shape and width are kept. */
+function describeInput(spec: InputSpec): string {
+  let text = `input ${spec.height}x${spec.width}`;
+  if (spec.fit !== 'width') return text;
+  text += ", its height follows each frame's aspect ratio (fit width)";
+  if (spec.maxWidth === spec.width) return text;
+  text += `, and a wider frame keeps its width up to ${spec.maxWidth} (maxWidth)`;
+  if (spec.chooseScale !== null) text += ` or ${spec.width}, whichever gives ${spec.chooseScale} the lower probability (chooseScale)`;
+  return text;
+}
+
 /** The session in -v: the model, the backend, the workers, the batch size and the engine, each with why. */
 function describeSession(session: Session, f: ModelFlags): string[] {
   const spec = session.inputSpec();
   const batch = `batch size: ${session.batchSize(spec)} variants per forward pass${f.batchSize ? '' : ` (from the memory budget${f.exactReference ? '; smaller for large images with --exact-reference' : ''})`}`;
   return [
-    `model: ${session.modelLabel} (${session.model.kind}, input ${spec.height}x${spec.width}${spec.fit === 'width' ? `, its height follows each frame's aspect ratio (fit width)${spec.maxWidth > spec.width ? `, and a wider frame keeps its width up to ${spec.maxWidth} (maxWidth)${spec.chooseScale === null ? '' : ` or ${spec.width}, whichever gives ${spec.chooseScale} the lower probability (chooseScale)`}` : ''}` : ''}, labels ${session.labels.join(', ')})`,
+    `model: ${session.modelLabel} (${session.model.kind}, ${describeInput(spec)}, labels ${session.labels.join(', ')})`,
     `backend: ${session.backend}${session.backendInfo.notes.length ? ` (${session.backendInfo.notes.join('; ')})` : ''}; workers: ${session.workers}${session.workersNote ? ` (${session.workersNote})` : ''}; ${batch}`,
     `engine: ${session.engine} (${session.engineInfo.reason})`,
   ];
